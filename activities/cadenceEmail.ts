@@ -1,0 +1,48 @@
+// A marketing e-mail from a cadence step, rendered from the config's templates for one lead.
+import type { Lead } from '../config/lead';
+import type { CadenceStep, Config } from '../config/schema';
+import { renderTemplate } from '../config/template';
+import { messageId, type Mailer } from './mail';
+
+export interface CadenceEmailInput {
+  lead: Lead;
+  leadId: string;
+  cadence: string;
+  stepIndex: number;
+  step: CadenceStep;
+  sender: Config['sender'];
+  unsubscribe: Config['unsubscribe'];
+}
+
+export function unsubscribeUrl(unsubscribe: Config['unsubscribe'], leadId: string): string {
+  return renderTemplate(unsubscribe.url, { leadId: encodeURIComponent(leadId) });
+}
+
+/**
+ * RFC 2369 List-Unsubscribe, plus RFC 8058 one-click for https links, which Gmail and Yahoo
+ * require of bulk senders.
+ */
+export function unsubscribeHeaders(unsubscribe: Config['unsubscribe'], leadId: string): Record<string, string> {
+  const url = unsubscribeUrl(unsubscribe, leadId);
+  const targets = [`<${url}>`];
+  if (unsubscribe.mailto) targets.push(`<mailto:${unsubscribe.mailto}?subject=${encodeURIComponent(`unsubscribe ${leadId}`)}>`);
+  return {
+    'List-Unsubscribe': targets.join(', '),
+    ...(url.startsWith('https:') ? { 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' } : {}),
+  };
+}
+
+export async function sendCadenceEmail(mailer: Mailer, input: CadenceEmailInput): Promise<{ subject: string }> {
+  const { lead, leadId, cadence, stepIndex, step, sender, unsubscribe } = input;
+  const context = { lead, sender, unsubscribeUrl: unsubscribeUrl(unsubscribe, leadId) };
+  const subject = renderTemplate(step.subject, context);
+  await mailer.sendMail({
+    from: { name: sender.name, address: sender.email },
+    to: lead.email,
+    messageId: messageId(leadId, `${cadence}.${stepIndex + 1}`, sender.email),
+    subject,
+    text: renderTemplate(step.body, context),
+    headers: unsubscribeHeaders(unsubscribe, leadId),
+  });
+  return { subject };
+}

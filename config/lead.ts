@@ -1,0 +1,30 @@
+import { z } from 'zod';
+
+// A lead as a form, a CRM or a list upload hands it to us. The e-mail address is the lead's
+// identity: CRMs dedupe on it, and the journey's workflow ID is derived from it.
+export const LeadSchema = z.strictObject({
+  email: z.email({ error: 'expected an e-mail address such as "jane@acme.com"' }),
+  firstName: z.string().min(1),
+  lastName: z.string().min(1).optional(),
+  company: z.string().min(1),
+  title: z.string().min(1).optional(),
+  industry: z.string().min(1),
+  region: z.string().min(1),
+  employees: z.int().positive(),
+  source: z.enum(['inbound', 'outbound']),
+  phone: z.string().min(1).optional(),
+  /** Anything else the templates may use, as `{{lead.fields.name}}`. */
+  fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
+});
+
+export type Lead = z.infer<typeof LeadSchema>;
+
+/** Template placeholders a lead offers, besides `lead.fields.*`. */
+export const LEAD_PLACEHOLDERS = Object.keys(LeadSchema.shape)
+  .filter((key) => key !== 'fields')
+  .map((key) => `lead.${key}`);
+
+/** The one journey per lead: adding the same lead twice finds the same workflow. */
+export function leadJourneyId(lead: Pick<Lead, 'email'>): string {
+  return `lead-${lead.email.trim().toLowerCase()}`;
+}

@@ -1,0 +1,30 @@
+import type { Client } from '@temporalio/client';
+import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
+import { createActivities } from '../activities';
+import type { Mailer } from '../activities/mail';
+
+export interface PipewrightWorkerOptions {
+  connection: NativeConnection;
+  namespace?: string;
+  taskQueue: string;
+  /** Used by activities that talk to other workflows (the rep rotation). */
+  client: Client;
+  mailer: Mailer;
+  /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled at start. */
+  workflowBundle?: WorkerOptions['workflowBundle'];
+}
+
+export function workflowsPath(): string {
+  return require.resolve('../workflows');
+}
+
+export async function createWorker(options: PipewrightWorkerOptions): Promise<Worker> {
+  const { connection, namespace, taskQueue, client, mailer, workflowBundle } = options;
+  return Worker.create({
+    connection,
+    namespace,
+    taskQueue,
+    ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
+    activities: createActivities({ client, taskQueue, mailer }),
+  });
+}

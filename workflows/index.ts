@@ -1,0 +1,3 @@
+// The workflows the worker registers; bundled into Temporal's deterministic sandbox.
+export { leadJourney } from './leadJourney';
+export { repRotation } from './repRotation';
