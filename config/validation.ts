@@ -43,10 +43,10 @@ export function parseOrThrow<S extends z.ZodType>(
       for (const key of issue.keys) {
         const path = [...issue.path, key];
         const hint = known.length ? `; expected one of ${known.join(', ')}` : '';
-        problems.push(`${formatPath(path)}${locate(path)}: unknown key "${key}"${hint}`);
+        problems.push(`${formatPath(path)}: unknown key "${key}"${hint}${locate(path)}`);
       }
     } else {
-      problems.push(`${formatPath(issue.path)}${locate(issue.path)}: ${describe(issue)}`);
+      problems.push(`${formatPath(issue.path)}: ${describe(issue)}${locate(issue.path)}`);
     }
   }
   throw new ValidationError(subject, problems);

@@ -59,7 +59,7 @@ export async function leadJourney({ lead, config }: JourneyInput): Promise<Journ
     const repEmail = await assignRep({ role, reps: membersWithRole(config, role).map((m) => m.email), leadId });
     const rep = memberByEmail(config, repEmail);
     state.stage = 'working';
-    state.owner = { name: rep.name, email: rep.email, role };
+    state.owner = { name: rep.name, email: rep.email, role, assignedAt: iso(Date.now()) };
 
     const sla = config.sla.firstTouch[source];
     if (!sla) {
@@ -91,10 +91,13 @@ export async function leadJourney({ lead, config }: JourneyInput): Promise<Journ
   async function nurture(): Promise<boolean> {
     state.stage = 'nurturing';
     const steps = config.cadences.nurture.steps;
+    // Steps are due at fixed offsets from the cadence's start, so slow sends never push later
+    // steps back: day 0, 3 and 7 stay day 0, 3 and 7.
+    let dueAt = Date.now();
     for (const [index, step] of steps.entries()) {
-      const dueAt = Date.now() + durationMs(step.wait);
+      dueAt += durationMs(step.wait);
       state.next = { what: `nurture e-mail ${index + 1} of ${steps.length}`, dueAt: iso(dueAt) };
-      if (await condition(() => state.repliedAt !== undefined, durationMs(step.wait))) return true;
+      if (await condition(() => state.repliedAt !== undefined, Math.max(0, dueAt - Date.now()))) return true;
       const { subject } = await sendCadenceEmail({
         lead,
         leadId,

@@ -18,7 +18,7 @@ export interface JourneyState {
   email: string;
   stage: Stage;
   qualification?: IcpFit;
-  owner?: { name: string; email: string; role: Role };
+  owner?: { name: string; email: string; role: Role; assignedAt: string };
   sla?: {
     kind: 'first-touch';
     due: string;

@@ -1,0 +1,111 @@
+// A real SMTP server that keeps every message instead of delivering it: the local mail sink of
+// `pipewright dev`, and the inbox the tests read.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { AddressInfo } from 'node:net';
+import { simpleParser, type AddressObject } from 'mailparser';
+import { SMTPServer } from 'smtp-server';
+
+export interface ReceivedMail {
+  from: string;
+  to: string[];
+  cc: string[];
+  subject: string;
+  text: string;
+  headers: Map<string, unknown>;
+  /** The message as it arrived, headers unparsed. */
+  raw: string;
+  messageId?: string;
+  receivedAt: Date;
+  /** Where the raw message was saved, when the sink has a folder. */
+  file?: string;
+}
+
+export interface MailSink {
+  port: number;
+  url: string;
+  messages: ReceivedMail[];
+  /** Resolves with the first message (received already or later) that matches. */
+  waitFor(match: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
+  close(): Promise<void>;
+}
+
+const addresses = (field: AddressObject | AddressObject[] | undefined): string[] =>
+  (Array.isArray(field) ? field : field ? [field] : []).flatMap((a) => a.value.map((v) => v.address ?? ''));
+
+export async function startMailSink(options: { port?: number; folder?: string; onMessage?: (mail: ReceivedMail) => void } = {}): Promise<MailSink> {
+  const messages: ReceivedMail[] = [];
+  const waiters = new Set<() => void>();
+  let saved = 0;
+  if (options.folder) mkdirSync(options.folder, { recursive: true });
+
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, _session, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (chunk: Buffer) => chunks.push(chunk));
+      stream.on('end', () => {
+        const raw = Buffer.concat(chunks);
+        simpleParser(raw)
+          .then((parsed) => {
+            const receivedAt = new Date();
+            let file: string | undefined;
+            if (options.folder) {
+              saved++;
+              file = join(options.folder, `${receivedAt.toISOString().replace(/[:.]/g, '-')}-${String(saved).padStart(5, '0')}.eml`);
+              writeFileSync(file, raw);
+            }
+            const mail: ReceivedMail = {
+              from: addresses(parsed.from)[0] ?? '',
+              to: addresses(parsed.to),
+              cc: addresses(parsed.cc),
+              subject: parsed.subject ?? '',
+              text: parsed.text ?? '',
+              headers: parsed.headers,
+              raw: raw.toString('utf8'),
+              messageId: parsed.messageId,
+              receivedAt,
+              file,
+            };
+            messages.push(mail);
+            options.onMessage?.(mail);
+            for (const wake of waiters) wake();
+            callback();
+          })
+          .catch((err: Error) => callback(err));
+      });
+    },
+  });
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+  });
+  const port = (server.server.address() as AddressInfo).port;
+
+  return {
+    port,
+    url: `smtp://127.0.0.1:${port}`,
+    messages,
+    waitFor(match, timeoutMs = 10_000) {
+      return new Promise((resolve, reject) => {
+        const check = () => {
+          const mail = messages.find(match);
+          if (!mail) return false;
+          clearTimeout(timer);
+          waiters.delete(check);
+          resolve(mail);
+          return true;
+        };
+        const timer = setTimeout(() => {
+          waiters.delete(check);
+          reject(new Error(`no matching mail within ${timeoutMs} ms; received: ${messages.map((m) => `"${m.subject}" to ${m.to}`).join(', ') || 'nothing'}`));
+        }, timeoutMs);
+        if (!check()) waiters.add(check);
+      });
+    },
+    close: () => new Promise((resolve) => server.close(() => resolve())),
+  };
+}

@@ -1,0 +1,32 @@
+import { join } from 'node:path';
+import { loadConfig } from '../../config/load';
+import type { Lead } from '../../config/lead';
+import type { Config } from '../../config/schema';
+
+export const exampleConfigFile = join(__dirname, '..', '..', 'config', 'examples', 'default.yaml');
+
+export function exampleConfig(): Config {
+  return loadConfig(exampleConfigFile);
+}
+
+let n = 0;
+/** A lead that fits the example ICP, with an address no other test uses. */
+export function fittingLead(overrides: Partial<Lead> = {}): Lead {
+  n++;
+  return {
+    email: `buyer${n}.${process.pid}@fit-${n}.example`,
+    firstName: 'Dana',
+    lastName: 'Whitfield',
+    company: `Northwind ${n}`,
+    industry: 'manufacturing',
+    region: 'us-northeast',
+    employees: 120,
+    source: 'inbound',
+    ...overrides,
+  };
+}
+
+/** A lead outside the example ICP: it belongs in the nurture cadence. */
+export function nurtureLead(overrides: Partial<Lead> = {}): Lead {
+  return fittingLead({ industry: 'retail', company: `Corner Shop ${++n}`, ...overrides });
+}
