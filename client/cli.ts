@@ -7,7 +7,7 @@ import { formatDuration } from '../config/duration';
 import { ValidationError } from '../config/validation';
 import { connectClient, temporalSettings } from './connection';
 import { runDev } from './dev';
-import { addLead, sendLeadEvent, showLead } from './leads';
+import { addLead, parseLead, sendLeadEvent, showLead } from './leads';
 import { defaultConfigFile } from './paths';
 import { ensureServer } from './servers';
 import { LEAD_EVENTS, type JourneyState } from '../workflows/messages';
@@ -62,12 +62,13 @@ lead
   .description('start a journey for the lead in a JSON file ("-" reads standard input) and print its ID')
   .option('--config <file>', 'the config the journey follows (PIPEWRIGHT_CONFIG)', defaultConfigFile())
   .action(async (file: string, opts: { config: string }) => {
-    const data = readJson(file);
+    // Both inputs are checked before connecting, so a bad file is reported even with Temporal down.
+    const leadData = parseLead(readJson(file), file === '-' ? 'lead (stdin)' : file);
     const cfg = loadConfig(opts.config);
     const settings = temporalSettings();
     const client = await connectClient(settings);
     try {
-      const { leadId, started } = await addLead(client, settings.taskQueue, cfg, data, file === '-' ? 'lead (stdin)' : file);
+      const { leadId, started } = await addLead(client, settings.taskQueue, cfg, leadData);
       console.log(leadId);
       if (!started) console.error(`${leadId} already has a journey; nothing new was started`);
     } finally {

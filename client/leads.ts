@@ -1,6 +1,6 @@
 // The operator's side of a journey: start one for a lead, ask where it is, tell it what happened.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
-import { LeadSchema, leadJourneyId } from '../config/lead';
+import { LeadSchema, leadJourneyId, type Lead } from '../config/lead';
 import type { Config } from '../config/schema';
 import { parseOrThrow } from '../config/validation';
 import { LEAD_EVENTS, journeyStateQuery, type JourneyInput, type JourneyState, type LeadEvent } from '../workflows/messages';
@@ -11,9 +11,13 @@ export interface AddedLead {
   started: boolean;
 }
 
-/** Validates a lead (every bad field is named) and starts its journey with this config snapshot. */
-export async function addLead(client: Client, taskQueue: string, config: Config, data: unknown, subject = 'lead'): Promise<AddedLead> {
-  const lead = parseOrThrow(LeadSchema, data, subject);
+/** A lead from outside (a file, a form, a CRM); throws a ValidationError naming every bad field. */
+export function parseLead(data: unknown, subject = 'lead'): Lead {
+  return parseOrThrow(LeadSchema, data, subject);
+}
+
+/** Starts the journey of a validated lead, following this config snapshot. */
+export async function addLead(client: Client, taskQueue: string, config: Config, lead: Lead): Promise<AddedLead> {
   const leadId = leadJourneyId(lead);
   const input: JourneyInput = { lead, config };
   try {

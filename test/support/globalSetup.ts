@@ -1,6 +1,11 @@
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { ensureServer } from '../../client/servers';
 
 export default async function globalSetup(): Promise<void> {
+  const root = join(__dirname, '..', '..');
+  // Type-checks everything and builds dist/, which the CLI and end-to-end tests run as users do.
+  execFileSync(process.execPath, [join(root, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', root], { stdio: 'inherit' });
   const log = (line: string) => process.stderr.write(`[servers] ${line}\n`);
   await ensureServer('dev-server', log);
   await ensureServer('test-server', log);

@@ -1,0 +1,138 @@
+// End to end on the Temporal dev server, the way an operator runs Pipewright: the `pipewright worker`
+// process, the `pipewright lead ...` commands, and a real SMTP server receiving the mail.
+import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { startMailSink, type MailSink } from '../client/mailSink';
+import { exampleConfigFile, fittingLead } from './support/fixtures';
+import { pipewright, startPipewright, stop } from './support/cli';
+import { devServerEnv } from './support/temporal';
+import type { ChildProcess } from 'node:child_process';
+
+const dir = mkdtempSync(join(tmpdir(), 'pipewright-e2e-'));
+// The example config with a first-touch SLA short enough to breach while the test waits.
+const configFile = join(dir, 'pipewright.yaml');
+writeFileSync(configFile, readFileSync(exampleConfigFile, 'utf8').replace('inbound: 5m', 'inbound: 3s'));
+const sdrs = ['mina.park@pipewright.example', 'sam.rivera@pipewright.example'];
+const manager = 'alex.kim@pipewright.example';
+
+let env: TestWorkflowEnvironment;
+let sink: MailSink;
+let cliEnv: NodeJS.ProcessEnv;
+let worker: ChildProcess;
+
+const startWorker = async () => (await startPipewright(['worker'], cliEnv, /worker: polling task queue/)).child;
+
+beforeAll(async () => {
+  [env, sink] = await Promise.all([devServerEnv(), startMailSink()]);
+  cliEnv = {
+    TEMPORAL_ADDRESS: env.address,
+    TEMPORAL_NAMESPACE: env.namespace ?? 'default',
+    PIPEWRIGHT_TASK_QUEUE: 'e2e',
+    PIPEWRIGHT_SMTP_URL: sink.url,
+    PIPEWRIGHT_CONFIG: configFile,
+  };
+  worker = await startWorker();
+});
+
+afterAll(async () => {
+  if (worker) await stop(worker);
+  await sink?.close();
+  await env?.teardown();
+});
+
+async function addLead(lead: object): Promise<string> {
+  const file = join(dir, `${Math.random().toString(36).slice(2)}.json`);
+  writeFileSync(file, JSON.stringify(lead));
+  const added = await pipewright(['lead', 'add', file], { env: cliEnv });
+  expect(added).toMatchObject({ code: 0, stderr: '' });
+  return added.stdout.trim();
+}
+
+async function show(id: string): Promise<{ stage: string; owner?: { email: string }; sla?: { status: string; escalatedTo?: string } }> {
+  const shown = await pipewright(['lead', 'show', id, '--json'], { env: cliEnv });
+  expect(shown.code).toBe(0);
+  return JSON.parse(shown.stdout);
+}
+
+test('an inbound lead reaches its SDR by e-mail, and a missed first touch reaches the manager', async () => {
+  const lead = fittingLead();
+  const id = await addLead(lead);
+  expect(id).toBe(`lead-${lead.email}`);
+
+  const notice = await sink.waitFor((m) => m.subject.startsWith('New inbound lead') && m.text.includes(lead.email));
+  const owner = (await show(id)).owner!.email;
+  expect(sdrs).toContain(owner);
+  expect(notice.to).toEqual([owner]);
+
+  const escalation = await sink.waitFor((m) => m.subject.startsWith('SLA breached') && m.text.includes(lead.email), 15_000);
+  expect(escalation.to).toEqual([manager]);
+  expect(escalation.cc).toEqual([owner]);
+  expect(await show(lead.email)).toMatchObject({ stage: 'working', sla: { status: 'breached', escalatedTo: manager } });
+
+  const human = await pipewright(['lead', 'show', id], { env: cliEnv });
+  expect(human.stdout).toContain('SLA:     first touch due');
+  expect(human.stdout).toContain(`breached, escalated to ${manager}`);
+});
+
+test('a touch in time is recorded and no escalation follows', async () => {
+  const lead = fittingLead();
+  const id = await addLead(lead);
+  await sink.waitFor((m) => m.subject.startsWith('New inbound lead') && m.text.includes(lead.email));
+  expect(await pipewright(['lead', 'event', lead.email, 'touched'], { env: cliEnv })).toMatchObject({ code: 0 });
+  expect((await show(id)).sla!.status).toBe('met');
+  await new Promise((r) => setTimeout(r, 4_000));
+  expect((await show(id)).sla!.status).toBe('met');
+  expect(sink.messages.filter((m) => m.subject.startsWith('SLA breached') && m.text.includes(lead.email))).toHaveLength(0);
+});
+
+test('the SDR rotation keeps its turn across a restart of the worker', async () => {
+  const ownerOf = async (lead: object) => {
+    const id = await addLead(lead);
+    for (;;) {
+      const { owner } = await show(id);
+      if (owner) return owner.email;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  };
+  // End on the first SDR, so a rotation that forgot its turn would pick the first SDR again.
+  let last = await ownerOf(fittingLead());
+  if (last !== sdrs[0]) last = await ownerOf(fittingLead());
+  expect(last).toBe(sdrs[0]);
+
+  await stop(worker);
+  worker = await startWorker();
+
+  expect(await ownerOf(fittingLead())).toBe(sdrs[1]);
+  expect(await ownerOf(fittingLead())).toBe(sdrs[0]);
+});
+
+test('a bad lead gets every problem named and starts nothing', async () => {
+  const before = await env.client.workflow.count();
+  const bad = { ...fittingLead(), email: 'not-an-address', employees: 'lots', source: 'web' };
+  const result = await pipewright(['lead', 'add', '-'], { env: cliEnv, input: JSON.stringify(bad) });
+  expect(result.code).toBe(1);
+  expect(result.stderr.split('\n')).toEqual([
+    'lead (stdin) is not valid:',
+    'email: expected an e-mail address such as "jane@acme.com"',
+    'employees: expected number, received string',
+    'source: Invalid option: expected one of "inbound"|"outbound"',
+    '',
+  ]);
+  expect(await env.client.workflow.count()).toEqual(before);
+});
+
+test('an event for an unknown lead, or an unknown event, is refused with a reason', async () => {
+  expect(await pipewright(['lead', 'event', 'nobody@nowhere.example', 'touched'], { env: cliEnv })).toMatchObject({
+    code: 1,
+    stderr: 'pipewright: no journey for "nobody@nowhere.example" (looked for workflow ID lead-nobody@nowhere.example)\n',
+  });
+  const lead = fittingLead();
+  const id = await addLead(lead);
+  expect(await pipewright(['lead', 'event', id, 'meeting'], { env: cliEnv })).toMatchObject({
+    code: 1,
+    stderr: 'pipewright: event: "meeting" is not a lead event; expected one of touched, replied, unsubscribed\n',
+  });
+  expect((await show(id)).stage).not.toBe('unsubscribed');
+});
