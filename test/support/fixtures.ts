@@ -1,9 +1,10 @@
 import { join } from 'node:path';
+import { packageRoot } from '../../client/paths';
 import { loadConfig } from '../../config/load';
 import type { Lead } from '../../config/lead';
 import type { Config } from '../../config/schema';
 
-export const exampleConfigFile = join(__dirname, '..', '..', 'config', 'examples', 'default.yaml');
+export const exampleConfigFile = join(packageRoot(), 'config', 'examples', 'default.yaml');
 
 export function exampleConfig(): Config {
   return loadConfig(exampleConfigFile);
