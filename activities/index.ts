@@ -1,5 +1,5 @@
 import type { Client } from '@temporalio/client';
-import { assignRep, type AssignRepInput } from './assignRep';
+import { requestRep, type RepRequestInput } from './requestRep';
 import { sendCadenceEmail, type CadenceEmailInput } from './cadenceEmail';
 import type { Mailer } from './mail';
 import { escalateSlaBreach, notifyRep, type EscalationInput, type NotifyRepInput } from './repNotices';
@@ -14,7 +14,7 @@ export interface ActivityDeps {
 /** Every side effect a journey has, with its clients injected so no secret is imported by workflows. */
 export function createActivities({ client, taskQueue, mailer }: ActivityDeps) {
   return {
-    assignRep: (input: AssignRepInput) => assignRep(client, taskQueue, input),
+    requestRep: (input: RepRequestInput) => requestRep(client, taskQueue, input),
     notifyRep: (input: NotifyRepInput) => notifyRep(mailer, input),
     escalateSlaBreach: (input: EscalationInput) => escalateSlaBreach(mailer, input),
     sendCadenceEmail: (input: CadenceEmailInput) => sendCadenceEmail(mailer, input),

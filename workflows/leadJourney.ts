@@ -11,6 +11,7 @@ import { durationMs } from '../config/duration';
 import type { TeamMember } from '../config/schema';
 import {
   journeyStateQuery,
+  repAssignedSignal,
   repliedSignal,
   touchedSignal,
   unsubscribedSignal,
@@ -20,7 +21,7 @@ import {
 import { icpFit } from './rules/icpFit';
 import { managerOf, memberByEmail, membersWithRole, roleFor } from './rules/team';
 
-const { assignRep, notifyRep, escalateSlaBreach, sendCadenceEmail } = proxyActivities<Activities>({
+const { requestRep, notifyRep, escalateSlaBreach, sendCadenceEmail } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   // An SMTP outage must delay mail, not lose it: keep retrying, but no faster than every 5 minutes.
   retry: { maximumInterval: '5 minutes' },
@@ -38,7 +39,12 @@ export async function leadJourney({ lead, config }: JourneyInput): Promise<Journ
   // Everything that reaches out runs in this scope, so one cancel stops every timer and send.
   const outreach = new CancellationScope();
 
+  let assignedRep: string | undefined;
+
   setHandler(journeyStateQuery, () => state);
+  setHandler(repAssignedSignal, ({ rep }) => {
+    assignedRep ??= rep;
+  });
   setHandler(touchedSignal, () => {
     state.firstTouchAt ??= iso(Date.now());
   });
@@ -56,8 +62,9 @@ export async function leadJourney({ lead, config }: JourneyInput): Promise<Journ
 
   async function workWithRep(source: 'inbound' | 'outbound'): Promise<void> {
     const role = roleFor(source);
-    const repEmail = await assignRep({ role, reps: membersWithRole(config, role).map((m) => m.email), leadId });
-    const rep = memberByEmail(config, repEmail);
+    await requestRep({ role, reps: membersWithRole(config, role).map((m) => m.email), leadId });
+    await condition(() => assignedRep !== undefined);
+    const rep = memberByEmail(config, assignedRep!);
     state.stage = 'working';
     state.owner = { name: rep.name, email: rep.email, role, assignedAt: iso(Date.now()) };
 

@@ -1,6 +1,6 @@
 // What the outside world can say to a lead's journey, and ask of it. The client imports these
 // definitions (not the workflow code) to signal and query journeys by name.
-import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
+import { defineQuery, defineSignal } from '@temporalio/workflow';
 import type { Config, Role } from '../config/schema';
 import type { Lead } from '../config/lead';
 import type { IcpFit } from './rules/icpFit';
@@ -42,8 +42,10 @@ export type LeadEvent = (typeof LEAD_EVENTS)[number];
 
 export const journeyStateQuery = defineQuery<JourneyState>('state');
 
-/** Asks the rotation of one role for the next rep in turn; returns the rep's e-mail. */
-export const assignNextRepUpdate = defineUpdate<string, [{ reps: string[] }]>('assignNextRep');
+/** A lead asks the rotation of one role for the next rep in turn... */
+export const repRequestedSignal = defineSignal<[{ leadId: string; reps: string[] }]>('repRequested');
+/** ...and the rotation answers the lead with the rep's e-mail. */
+export const repAssignedSignal = defineSignal<[{ rep: string }]>('repAssigned');
 export const rotationStateQuery = defineQuery<{ role: Role; lastAssigned?: string; assignedThisRun: number }>('rotation');
 
 export function repRotationId(role: Role): string {
