@@ -20,7 +20,7 @@ interface ServerSpec {
   /** Matches the executable the SDK's own download leaves in its folder. */
   downloaded: RegExp;
   build: (cache: string, log: Log) => Promise<void>;
-  howToInstall: string;
+  howToInstall: (cache: string) => string;
 }
 
 type Log = (line: string) => void;
@@ -37,9 +37,9 @@ const SPECS: Record<ServerKind, ServerSpec> = {
     cached: (cache) => join(cache, 'bin', 'temporal'),
     downloaded: /^temporal(-cli)?[^/]*$/,
     build: buildTemporalCli,
-    howToInstall:
+    howToInstall: (cache) =>
       `install the Temporal CLI (https://docs.temporal.io/cli) and put \`temporal\` on PATH, set TEMPORAL_CLI_PATH to it, ` +
-      `or install Go and run: GOBIN=${join('~/.cache/pipewright', 'bin')} go install github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`,
+      `or install Go and run: GOBIN=${join(cache, 'bin')} go install github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}`,
   },
   'test-server': {
     label: 'Temporal time-skipping test server',
@@ -48,7 +48,7 @@ const SPECS: Record<ServerKind, ServerSpec> = {
     cached: (cache) => join(cache, 'test-server', 'temporal-test-server'),
     downloaded: /^temporal-test-server[^/]*$/,
     build: buildTestServer,
-    howToInstall:
+    howToInstall: () =>
       'put `temporal-test-server` (from the Java SDK releases) on PATH, set TEMPORAL_TEST_SERVER_PATH to it, ' +
       `or install Java 17+ and Maven so Pipewright can build io.temporal:temporal-test-server:${TEST_SERVER_VERSION}`,
   },
@@ -95,7 +95,7 @@ export async function ensureServer(kind: ServerKind, log: Log = () => {}): Promi
   } catch (err) {
     failures.push(`build: ${firstLine(err)}`);
   }
-  throw new Error(`${spec.label} is not available (${failures.join('; ')}).\nTo fix: ${spec.howToInstall}`);
+  throw new Error(`${spec.label} is not available (${failures.join('; ')}).\nTo fix: ${spec.howToInstall(cache)}`);
 }
 
 function remember(kind: ServerKind, path: string): string {

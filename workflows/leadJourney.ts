@@ -45,8 +45,9 @@ export async function leadJourney({ lead, config }: JourneyInput): Promise<Journ
   setHandler(repAssignedSignal, ({ rep }) => {
     assignedRep ??= rep;
   });
+  // Only the owner's touch counts: a touch reported before anyone owns the lead meets no SLA.
   setHandler(touchedSignal, () => {
-    state.firstTouchAt ??= iso(Date.now());
+    if (state.owner) state.firstTouchAt ??= iso(Date.now());
   });
   setHandler(repliedSignal, () => {
     state.repliedAt ??= iso(Date.now());
