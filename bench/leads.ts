@@ -6,13 +6,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
-import nodemailer from 'nodemailer';
 import { addLead } from '../client/leads';
 import { startMailSink } from '../client/mailSink';
 import { packageRoot } from '../client/paths';
-import { ensureServer } from '../client/servers';
+import { startDevServer } from '../client/servers';
 import { loadConfig } from '../config/load';
 import type { Lead } from '../config/lead';
 import { createWorker } from '../worker/worker';
@@ -71,15 +69,8 @@ async function main(): Promise<void> {
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const config = loadConfig(join(packageRoot(), 'config', 'examples', 'default.yaml'));
   const dataDir = mkdtempSync(join(tmpdir(), 'pipewright-bench-'));
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: await ensureServer('dev-server', console.error) },
-      ip: '127.0.0.1',
-      // The same storage `pipewright dev` uses: a SQLite file in WAL mode.
-      dbFilename: join(dataDir, 'temporal.sqlite'),
-      extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'],
-    },
-  });
+  // The same storage `pipewright dev` uses: a SQLite file in WAL mode.
+  const env = await startDevServer({ dbFilename: join(dataDir, 'temporal.sqlite') }, console.error);
   const notifiedAt = new Map<string, number>();
   const sink = await startMailSink({
     onMessage: (mail) => {
@@ -93,7 +84,7 @@ async function main(): Promise<void> {
     namespace: env.namespace,
     taskQueue,
     client: env.client,
-    mailer: nodemailer.createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true, pool: true, maxConnections: 5 }),
+    mailer: sink.mailer({ pooled: true }),
     workflowBundle,
   });
 

@@ -3,12 +3,10 @@
 import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
-import nodemailer from 'nodemailer';
 import { createWorker } from '../worker/worker';
 import { startMailSink } from './mailSink';
-import { ensureServer } from './servers';
+import { startDevServer } from './servers';
 
 export interface DevOptions {
   dataDir: string;
@@ -30,21 +28,18 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     }
   }
 
-  const temporal = await ensureServer('dev-server', log);
   // Our own lines say where everything is; the SDK speaks up only when something is wrong.
   Runtime.install({ logger: new DefaultLogger('WARN') });
-  const env = await TestWorkflowEnvironment.createLocal({
-    server: {
-      executable: { type: 'existing-path', path: temporal },
-      ip: '127.0.0.1',
+  const env = await startDevServer(
+    {
       port: options.port,
       ui: true,
       uiPort: options.uiPort,
       // The journeys in flight live in this file, so they outlive a restart of `pipewright dev`.
       dbFilename: join(dataDir, 'temporal.sqlite'),
-      extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'],
     },
-  });
+    log,
+  );
 
   const mailFolder = join(dataDir, 'mail');
   const sink = await startMailSink({
@@ -58,7 +53,7 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
       namespace: env.namespace,
       taskQueue: options.taskQueue,
       client: env.client,
-      mailer: nodemailer.createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true }),
+      mailer: sink.mailer(),
     });
     log(`Temporal dev server   127.0.0.1:${options.port} (namespace ${env.namespace ?? 'default'}, state in ${join(dataDir, 'temporal.sqlite')})`);
     log(`Temporal Web UI       http://127.0.0.1:${options.uiPort}`);

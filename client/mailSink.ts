@@ -4,6 +4,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type AddressObject } from 'mailparser';
+import nodemailer from 'nodemailer';
+import type { Mailer } from '../activities/mail';
 import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
@@ -25,6 +27,8 @@ export interface MailSink {
   port: number;
   url: string;
   messages: ReceivedMail[];
+  /** An SMTP client that delivers here; `pooled` keeps a few connections open for heavy sending. */
+  mailer(options?: { pooled?: boolean }): Mailer;
   /** Resolves with the first message (received already or later) that matches. */
   waitFor(match: (mail: ReceivedMail) => boolean, timeoutMs?: number): Promise<ReceivedMail>;
   close(): Promise<void>;
@@ -106,6 +110,8 @@ export async function startMailSink(options: { port?: number; folder?: string; o
         if (!check()) waiters.add(check);
       });
     },
+    mailer: ({ pooled = false } = {}) =>
+      nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...(pooled ? { pool: true, maxConnections: 5 } : {}) }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

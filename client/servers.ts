@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync, writeFileSync, chmodSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
-import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { TestWorkflowEnvironment, type DevServerConfig } from '@temporalio/testing';
 
 export type ServerKind = 'dev-server' | 'test-server';
 
@@ -96,6 +96,20 @@ export async function ensureServer(kind: ServerKind, log: Log = () => {}): Promi
     failures.push(`build: ${firstLine(err)}`);
   }
   throw new Error(`${spec.label} is not available (${failures.join('; ')}).\nTo fix: ${spec.howToInstall(cache)}`);
+}
+
+/**
+ * Starts the dev server on 127.0.0.1, as `pipewright dev`, the end-to-end tests and the benchmark
+ * all run it: SQLite in WAL mode (in a file when `dbFilename` is given, so state survives restarts).
+ */
+export async function startDevServer(
+  options: Omit<DevServerConfig, 'type' | 'executable' | 'ip' | 'extraArgs'> = {},
+  log: Log = () => {},
+): Promise<TestWorkflowEnvironment> {
+  const path = await ensureServer('dev-server', log);
+  return TestWorkflowEnvironment.createLocal({
+    server: { ...options, executable: { type: 'existing-path', path }, ip: '127.0.0.1', extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'] },
+  });
 }
 
 function remember(kind: ServerKind, path: string): string {

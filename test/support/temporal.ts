@@ -1,10 +1,8 @@
 // Real Temporal servers for the tests: the time-skipping test server for long cadences at their real
 // durations, the dev server for end-to-end runs. Both come from the same resolver `pipewright dev` uses.
-import { bundleWorkflowCode, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { Runtime, DefaultLogger } from '@temporalio/worker';
-import nodemailer from 'nodemailer';
-import { ensureServer } from '../../client/servers';
+import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { ensureServer, startDevServer } from '../../client/servers';
 import { workflowsPath, createWorker } from '../../worker/worker';
 import type { MailSink } from '../../client/mailSink';
 
@@ -23,19 +21,12 @@ export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
 
 export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
-  const path = await ensureServer('dev-server');
-  return TestWorkflowEnvironment.createLocal({
-    server: { executable: { type: 'existing-path', path }, ip: '127.0.0.1', extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'] },
-  });
+  return startDevServer();
 }
 
 /** Bundled once per test file and shared by its workers (~1 s each time). */
 export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
-}
-
-export function smtpMailer(sink: MailSink) {
-  return nodemailer.createTransport({ host: '127.0.0.1', port: sink.port, secure: false, ignoreTLS: true });
 }
 
 export function testWorker(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, sink: MailSink, taskQueue: string) {
@@ -44,7 +35,7 @@ export function testWorker(env: TestWorkflowEnvironment, bundle: WorkflowBundleW
     namespace: env.namespace,
     taskQueue,
     client: env.client,
-    mailer: smtpMailer(sink),
+    mailer: sink.mailer(),
     workflowBundle: bundle,
   });
 }
