@@ -1,0 +1,73 @@
+// `pipewright dev`, run as the README's first command runs it: it says where everything listens,
+// saves and announces each e-mail, stops on Ctrl-C, and the journeys in flight survive a restart.
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
+import { exampleConfigFile, fittingLead } from './support/fixtures';
+import { pipewright, startPipewright } from './support/cli';
+
+const dir = mkdtempSync(join(tmpdir(), 'pipewright-dev-'));
+const dataDir = join(dir, 'data');
+const configFile = join(dir, 'pipewright.yaml');
+// Long enough to stop and restart `pipewright dev` before the deadline, short enough to wait for.
+writeFileSync(configFile, readFileSync(exampleConfigFile, 'utf8').replace('inbound: 5m', 'inbound: 12s'));
+
+function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+function interrupt(child: ChildProcess): Promise<number | null> {
+  return new Promise((resolve) => {
+    child.removeAllListeners('exit');
+    child.once('exit', (code) => resolve(code));
+    child.kill('SIGINT');
+  });
+}
+
+async function waitForOutput(output: () => string, pattern: RegExp, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!pattern.test(output())) {
+    if (Date.now() > deadline) throw new Error(`no ${pattern} in:\n${output()}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+test('a journey started before a restart of pipewright dev breaches its SLA after it', async () => {
+  const [port, uiPort, smtpPort] = [await freePort(), await freePort(), await freePort()];
+  const args = ['dev', '--data', dataDir, '--port', String(port), '--ui-port', String(uiPort), '--smtp-port', String(smtpPort), '--config', configFile];
+  const env = { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, PIPEWRIGHT_CONFIG: configFile };
+
+  let dev = await startPipewright(args, {}, /Ctrl-C stops everything/);
+  expect(dev.output()).toContain(`Temporal dev server   127.0.0.1:${port}`);
+  expect(dev.output()).toContain(`Temporal Web UI       http://127.0.0.1:${uiPort}`);
+  expect(dev.output()).toContain(`Mail sink (SMTP)      smtp://127.0.0.1:${smtpPort}, messages saved in ${join(dataDir, 'mail')}`);
+  const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
+  expect(ui.status).toBe(200);
+
+  const lead = fittingLead();
+  const added = await pipewright(['lead', 'add', '-'], { env, input: JSON.stringify(lead) });
+  expect(added).toMatchObject({ code: 0, stdout: `lead-${lead.email}\n` });
+  await waitForOutput(dev.output, /mail: to \S+: "New inbound lead: Dana Whitfield/, 10_000);
+
+  expect(await interrupt(dev.child)).toBe(0);
+  expect(dev.output()).toContain('stopping: mail sink, Temporal dev server');
+
+  dev = await startPipewright(args, {}, /Ctrl-C stops everything/);
+  try {
+    const shown = await pipewright(['lead', 'show', lead.email, '--json'], { env });
+    expect(JSON.parse(shown.stdout)).toMatchObject({ stage: 'working', sla: { status: 'pending' } });
+    await waitForOutput(dev.output, /mail: to alex\.kim@pipewright\.example, \S+: "SLA breached: Dana Whitfield/, 30_000);
+    const saved = readdirSync(join(dataDir, 'mail')).filter((f) => f.endsWith('.eml'));
+    expect(saved).toHaveLength(2);
+    expect(saved.map((f) => readFileSync(join(dataDir, 'mail', f), 'utf8')).join('\n')).toMatch(/Subject: SLA breached: Dana Whitfield/);
+  } finally {
+    expect(await interrupt(dev.child)).toBe(0);
+  }
+});
