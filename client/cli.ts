@@ -7,6 +7,7 @@ import { formatDuration } from '../config/duration';
 import { ValidationError } from '../config/validation';
 import { connectClient, temporalSettings } from './connection';
 import { runDev } from './dev';
+import { createIntake } from './intake';
 import { addLead, parseLead, sendLeadEvent, showLead } from './leads';
 import { defaultConfigFile } from './paths';
 import { ensureServer } from './servers';
@@ -23,14 +24,16 @@ program
   .addOption(new Option('--port <port>', 'Temporal gRPC port').default(7233).argParser(port))
   .addOption(new Option('--ui-port <port>', 'Temporal Web UI port').default(8233).argParser(port))
   .addOption(new Option('--smtp-port <port>', 'mail sink SMTP port').default(1025).argParser(port))
-  .option('--config <file>', 'config the example commands use (PIPEWRIGHT_CONFIG)', defaultConfigFile())
-  .action(async (opts: { data: string; port: number; uiPort: number; smtpPort: number; config: string }) => {
+  .addOption(new Option('--intake-port <port>', 'HTTP intake port').default(8080).argParser(port))
+  .option('--config <file>', 'config for leads added through the intake (PIPEWRIGHT_CONFIG)', defaultConfigFile())
+  .action(async (opts: { data: string; port: number; uiPort: number; smtpPort: number; intakePort: number; config: string }) => {
     loadConfig(opts.config);
     await runDev({
       dataDir: opts.data,
       port: opts.port,
       uiPort: opts.uiPort,
       smtpPort: opts.smtpPort,
+      intakePort: opts.intakePort,
       configFile: opts.config,
       taskQueue: temporalSettings().taskQueue,
     });
@@ -42,6 +45,24 @@ program
   .action(async () => {
     const { runWorker } = await import('../worker/main');
     await runWorker();
+  });
+
+program
+  .command('intake')
+  .description('serve the HTTP intake (leads, events, unsubscribe links) against the Temporal server in TEMPORAL_ADDRESS')
+  .addOption(new Option('--port <port>', 'port to listen on').default(8080).argParser(port))
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .option('--config <file>', 'config for new leads (PIPEWRIGHT_CONFIG)', defaultConfigFile())
+  .action(async (opts: { port: number; host: string; config: string }) => {
+    loadConfig(opts.config);
+    const settings = temporalSettings();
+    const client = await connectClient(settings);
+    const intake = createIntake({ client, taskQueue: settings.taskQueue, configFile: opts.config });
+    await intake.listen({ host: opts.host, port: opts.port });
+    console.log(`intake: listening on http://${opts.host}:${opts.port}`);
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+    await intake.close();
+    await client.connection.close();
   });
 
 const config = program.command('config').description('check config files');

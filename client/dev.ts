@@ -5,6 +5,8 @@ import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { createWorker } from '../worker/worker';
+import type { FastifyInstance } from 'fastify';
+import { createIntake } from './intake';
 import { startMailSink } from './mailSink';
 import { startDevServer } from './servers';
 
@@ -13,6 +15,7 @@ export interface DevOptions {
   port: number;
   uiPort: number;
   smtpPort: number;
+  intakePort: number;
   taskQueue: string;
   configFile: string;
 }
@@ -22,9 +25,15 @@ type Log = (line: string) => void;
 export async function runDev(options: DevOptions, log: Log = console.log): Promise<void> {
   const dataDir = resolve(options.dataDir);
   mkdirSync(dataDir, { recursive: true });
-  for (const [what, port] of [['Temporal', options.port], ['Web UI', options.uiPort], ['mail sink', options.smtpPort]] as const) {
+  const ports = [
+    ['Temporal', options.port, '--port'],
+    ['Web UI', options.uiPort, '--ui-port'],
+    ['mail sink', options.smtpPort, '--smtp-port'],
+    ['intake', options.intakePort, '--intake-port'],
+  ] as const;
+  for (const [what, port, flag] of ports) {
     if (await portInUse(port)) {
-      throw new Error(`port ${port} (${what}) is already in use: is another \`pipewright dev\` or \`temporal server\` running? Pick another with --${what === 'Temporal' ? 'port' : what === 'Web UI' ? 'ui-port' : 'smtp-port'}.`);
+      throw new Error(`port ${port} (${what}) is already in use: is another \`pipewright dev\` or \`temporal server\` running? Pick another with ${flag}.`);
     }
   }
 
@@ -47,6 +56,7 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     folder: mailFolder,
     onMessage: (mail) => log(`mail: to ${[...mail.to, ...mail.cc].join(', ')}: "${mail.subject}" (${mail.file})`),
   });
+  let intake: FastifyInstance | undefined;
   try {
     const worker = await createWorker({
       connection: env.nativeConnection,
@@ -55,20 +65,25 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
       client: env.client,
       mailer: sink.mailer(),
     });
+    intake = createIntake({ client: env.client, taskQueue: options.taskQueue, configFile: options.configFile });
+    await intake.listen({ host: '127.0.0.1', port: options.intakePort });
     log(`Temporal dev server   127.0.0.1:${options.port} (namespace ${env.namespace ?? 'default'}, state in ${join(dataDir, 'temporal.sqlite')})`);
     log(`Temporal Web UI       http://127.0.0.1:${options.uiPort}`);
     log(`Mail sink (SMTP)      ${sink.url}, messages saved in ${mailFolder}`);
     log(`Worker                task queue "${options.taskQueue}"`);
+    log(`Intake (HTTP)         http://127.0.0.1:${options.intakePort}: POST /leads, GET /leads/:id, POST /leads/:id/events/:event, /unsubscribe?lead=`);
     log(`Config for new leads  ${options.configFile}`);
     log('');
     log('Try, in another terminal:');
     log('  npx pipewright lead add config/examples/leads/inbound-fit.json');
     log('  npx pipewright lead show dana@northwind-mfg.example');
+    log(`  curl -X POST -H 'content-type: application/json' -d @config/examples/leads/nurture.json http://127.0.0.1:${options.intakePort}/leads`);
     log('Ctrl-C stops everything; journeys in flight resume on the next start.');
     // The SDK's runtime turns SIGINT/SIGTERM into a graceful worker shutdown; run() then returns.
     await worker.run();
   } finally {
-    log('stopping: mail sink, Temporal dev server');
+    log('stopping: intake, mail sink, Temporal dev server');
+    await intake?.close();
     await sink.close();
     await env.teardown();
   }

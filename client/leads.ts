@@ -5,6 +5,17 @@ import type { Config } from '../config/schema';
 import { parseOrThrow } from '../config/validation';
 import { LEAD_EVENTS, journeyStateQuery, type JourneyInput, type JourneyState, type LeadEvent } from '../workflows/messages';
 
+/** Why an event or a look-up could not reach a journey; `status` is the HTTP status the intake answers. */
+export class LeadRequestError extends Error {
+  constructor(
+    message: string,
+    readonly status: 400 | 404 | 409,
+  ) {
+    super(message);
+    this.name = 'LeadRequestError';
+  }
+}
+
 export interface AddedLead {
   leadId: string;
   /** False when the lead already had a journey: adding a lead twice never starts a second one. */
@@ -52,13 +63,13 @@ export async function showLead(client: Client, idOrEmail: string): Promise<Journ
 
 export async function sendLeadEvent(client: Client, idOrEmail: string, event: string): Promise<void> {
   if (!(LEAD_EVENTS as readonly string[]).includes(event)) {
-    throw new Error(`event: "${event}" is not a lead event; expected one of ${LEAD_EVENTS.join(', ')}`);
+    throw new LeadRequestError(`event: "${event}" is not a lead event; expected one of ${LEAD_EVENTS.join(', ')}`, 400);
   }
   const handle = client.workflow.getHandle(toLeadId(idOrEmail));
   try {
     const { status } = await handle.describe();
     if (status.name !== 'RUNNING') {
-      throw new Error(`journey ${handle.workflowId} has ended (${status.name.toLowerCase()}); the ${event} event was not delivered`);
+      throw new LeadRequestError(`journey ${handle.workflowId} has ended (${status.name.toLowerCase()}); the ${event} event was not delivered`, 409);
     }
     await handle.signal(event as LeadEvent);
   } catch (err) {
@@ -68,7 +79,7 @@ export async function sendLeadEvent(client: Client, idOrEmail: string, event: st
 
 function notFound(err: unknown, idOrEmail: string): unknown {
   if (err instanceof WorkflowNotFoundError || (err as Error)?.name === 'WorkflowNotFoundError') {
-    return new Error(`no journey for "${idOrEmail}" (looked for workflow ID ${toLeadId(idOrEmail)})`);
+    return new LeadRequestError(`no journey for "${idOrEmail}" (looked for workflow ID ${toLeadId(idOrEmail)})`, 404);
   }
   return err;
 }

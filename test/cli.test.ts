@@ -39,7 +39,7 @@ describe('pipewright config validate', () => {
 });
 
 test('every command has help text', async () => {
-  for (const command of [[], ['dev'], ['worker'], ['config', 'validate'], ['lead', 'add'], ['lead', 'show'], ['lead', 'event'], ['servers']]) {
+  for (const command of [[], ['dev'], ['worker'], ['config', 'validate'], ['lead', 'add'], ['lead', 'show'], ['lead', 'event'], ['servers'], ['intake']]) {
     const result = await pipewright([...command, '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: pipewright/);

@@ -40,24 +40,25 @@ async function waitForOutput(output: () => string, pattern: RegExp, timeoutMs: n
 }
 
 test('a journey started before a restart of pipewright dev breaches its SLA after it', async () => {
-  const [port, uiPort, smtpPort] = [await freePort(), await freePort(), await freePort()];
-  const args = ['dev', '--data', dataDir, '--port', String(port), '--ui-port', String(uiPort), '--smtp-port', String(smtpPort), '--config', configFile];
+  const [port, uiPort, smtpPort, intakePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
+  const args = ['dev', '--data', dataDir, '--port', String(port), '--ui-port', String(uiPort), '--smtp-port', String(smtpPort), '--intake-port', String(intakePort), '--config', configFile];
   const env = { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, PIPEWRIGHT_CONFIG: configFile };
 
   let dev = await startPipewright(args, {}, /Ctrl-C stops everything/);
   expect(dev.output()).toContain(`Temporal dev server   127.0.0.1:${port}`);
   expect(dev.output()).toContain(`Temporal Web UI       http://127.0.0.1:${uiPort}`);
   expect(dev.output()).toContain(`Mail sink (SMTP)      smtp://127.0.0.1:${smtpPort}, messages saved in ${join(dataDir, 'mail')}`);
+  expect(dev.output()).toContain(`Intake (HTTP)         http://127.0.0.1:${intakePort}`);
   const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
   expect(ui.status).toBe(200);
 
   const lead = fittingLead();
-  const added = await pipewright(['lead', 'add', '-'], { env, input: JSON.stringify(lead) });
-  expect(added).toMatchObject({ code: 0, stdout: `lead-${lead.email}\n` });
+  const added = await fetch(`http://127.0.0.1:${intakePort}/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(lead) });
+  expect(added.status).toBe(201);
   await waitForOutput(dev.output, /mail: to \S+: "New inbound lead: Dana Whitfield/, 10_000);
 
   expect(await interrupt(dev.child)).toBe(0);
-  expect(dev.output()).toContain('stopping: mail sink, Temporal dev server');
+  expect(dev.output()).toContain('stopping: intake, mail sink, Temporal dev server');
 
   dev = await startPipewright(args, {}, /Ctrl-C stops everything/);
   try {

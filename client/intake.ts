@@ -1,0 +1,72 @@
+// The HTTP intake: forms, CRMs and webhooks add leads and report events here, and the
+// List-Unsubscribe link of every marketing e-mail lands here.
+import type { Client } from '@temporalio/client';
+import Fastify, { type FastifyInstance } from 'fastify';
+import { loadConfig } from '../config/load';
+import { ValidationError } from '../config/validation';
+import { addLead, LeadRequestError, parseLead, sendLeadEvent, showLead } from './leads';
+
+export interface IntakeOptions {
+  client: Client;
+  taskQueue: string;
+  /** Read for every new lead, so a corrected config applies to the next lead without a restart. */
+  configFile: string;
+}
+
+export function createIntake({ client, taskQueue, configFile }: IntakeOptions): FastifyInstance {
+  const app = Fastify({ logger: false });
+  // RFC 8058 one-click unsubscribes arrive as a form post whose body we do not need.
+  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+
+  app.setErrorHandler((err, _req, reply) => {
+    if (err instanceof ValidationError) return reply.status(400).send({ error: `${err.subject} is not valid`, problems: err.problems });
+    if (err instanceof LeadRequestError) return reply.status(err.status).send({ error: err.message });
+    const status = (err as { statusCode?: number }).statusCode;
+    if (status && status < 500) return reply.status(status).send({ error: (err as Error).message });
+    return reply.status(500).send({ error: (err as Error).message });
+  });
+
+  app.post('/leads', async (req, reply) => {
+    const lead = parseLead(req.body, 'lead');
+    const added = await addLead(client, taskQueue, loadConfig(configFile), lead);
+    return reply.status(added.started ? 201 : 200).send(added);
+  });
+
+  app.get<{ Params: { id: string } }>('/leads/:id', async (req) => showLead(client, req.params.id));
+
+  app.post<{ Params: { id: string; event: string } }>('/leads/:id/events/:event', async (req, reply) => {
+    await sendLeadEvent(client, req.params.id, req.params.event);
+    return reply.status(202).send({ delivered: req.params.event, to: req.params.id });
+  });
+
+  // A GET only shows a button: mail scanners open links, and must not unsubscribe anyone.
+  app.get<{ Querystring: { lead?: string } }>('/unsubscribe', async (req, reply) => {
+    const lead = requireLead(req.query.lead);
+    return reply
+      .type('text/html')
+      .send(page('Unsubscribe', `<form method="post"><p>Stop all e-mail to this address?</p><button type="submit">Unsubscribe</button></form>`, lead));
+  });
+
+  app.post<{ Querystring: { lead?: string } }>('/unsubscribe', async (req, reply) => {
+    const lead = requireLead(req.query.lead);
+    try {
+      await sendLeadEvent(client, lead, 'unsubscribed');
+    } catch (err) {
+      // Unsubscribing twice, or after the cadence ended, is still a success for the person asking.
+      if (!(err instanceof LeadRequestError && err.status === 409)) throw err;
+    }
+    return reply.type('text/html').send(page('Unsubscribed', '<p>You will get no more e-mail from us.</p>', lead));
+  });
+
+  return app;
+}
+
+function requireLead(lead: string | undefined): string {
+  if (!lead) throw new LeadRequestError('lead: required (expected the lead ID from the unsubscribe link)', 400);
+  return lead;
+}
+
+function page(title: string, body: string, lead: string): string {
+  const escaped = lead.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${escaped}</p>${body}</body></html>`;
+}

@@ -1,0 +1,97 @@
+// The HTTP intake on the dev server: what a web form, a CRM webhook or an unsubscribe link sends.
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { Worker } from '@temporalio/worker';
+import type { FastifyInstance } from 'fastify';
+import { createIntake } from '../client/intake';
+import { startMailSink, type MailSink } from '../client/mailSink';
+import { exampleConfigFile, fittingLead, nurtureLead } from './support/fixtures';
+import { bundleWorkflows, devServerEnv, testWorker } from './support/temporal';
+
+const taskQueue = 'intake-tests';
+let env: TestWorkflowEnvironment;
+let sink: MailSink;
+let worker: Worker;
+let running: Promise<void>;
+let intake: FastifyInstance;
+let base: string;
+
+beforeAll(async () => {
+  const [bundle] = await Promise.all([bundleWorkflows(), devServerEnv().then((e) => (env = e)), startMailSink().then((s) => (sink = s))]);
+  worker = await testWorker(env, bundle, sink, taskQueue);
+  running = worker.run();
+  intake = createIntake({ client: env.client, taskQueue, configFile: exampleConfigFile });
+  base = await intake.listen({ host: '127.0.0.1', port: 0 });
+});
+
+afterAll(async () => {
+  await intake?.close();
+  worker?.shutdown();
+  await running;
+  await sink?.close();
+  await env?.teardown();
+});
+
+// The intake's replies are JSON whose shape each test asserts.
+const json = async (res: Response): Promise<any> => res.json();
+const post = (path: string, body?: unknown, type = 'application/json') =>
+  fetch(`${base}${path}`, { method: 'POST', headers: body === undefined ? {} : { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+
+test('a lead posted by a form starts its journey once, however often it is posted', async () => {
+  const lead = fittingLead();
+  const first = await post('/leads', lead);
+  expect(first.status).toBe(201);
+  expect(await json(first)).toEqual({ leadId: `lead-${lead.email}`, started: true });
+  await sink.waitFor((m) => m.subject.startsWith('New inbound lead') && m.text.includes(lead.email));
+
+  const again = await post('/leads', lead);
+  expect(again.status).toBe(200);
+  expect(await json(again)).toEqual({ leadId: `lead-${lead.email}`, started: false });
+
+  const state = await json(await fetch(`${base}/leads/${encodeURIComponent(lead.email)}`));
+  expect(state).toMatchObject({ stage: 'working', status: 'RUNNING', sla: { status: 'pending' } });
+});
+
+test('a bad lead is answered 400 with every problem, and starts nothing', async () => {
+  const before = await env.client.workflow.count();
+  const res = await post('/leads', { ...fittingLead(), employees: -3, region: undefined });
+  expect(res.status).toBe(400);
+  expect(await json(res)).toEqual({
+    error: 'lead is not valid',
+    problems: ['region: required (expected string)', 'employees: Too small: expected number to be >0'],
+  });
+  expect((await post('/leads', '{"email": ')).status).toBe(400);
+  expect(await env.client.workflow.count()).toEqual(before);
+});
+
+test('events from a CRM reach the journey; unknown leads and events are refused with a reason', async () => {
+  const lead = fittingLead();
+  await post('/leads', lead);
+  await sink.waitFor((m) => m.subject.startsWith('New inbound lead') && m.text.includes(lead.email));
+  expect((await post(`/leads/${encodeURIComponent(lead.email)}/events/touched`)).status).toBe(202);
+  const state = await json(await fetch(`${base}/leads/${encodeURIComponent(lead.email)}`));
+  expect(state.sla.status).toBe('met');
+
+  const unknownEvent = await post(`/leads/${encodeURIComponent(lead.email)}/events/meeting`);
+  expect(unknownEvent.status).toBe(400);
+  expect((await json(unknownEvent)).error).toBe('event: "meeting" is not a lead event; expected one of touched, replied, unsubscribed');
+  expect((await post('/leads/nobody%40nowhere.example/events/touched')).status).toBe(404);
+});
+
+test("the List-Unsubscribe link's one-click post stops the cadence; its page only offers a button", async () => {
+  const lead = nurtureLead();
+  const { leadId } = await json(await post('/leads', lead));
+  await sink.waitFor((m) => m.to.includes(lead.email));
+
+  const page = await fetch(`${base}/unsubscribe?lead=${encodeURIComponent(leadId)}`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('<button type="submit">Unsubscribe</button>');
+  expect((await env.client.workflow.getHandle(leadId).describe()).status.name).toBe('RUNNING');
+
+  const oneClick = await post(`/unsubscribe?lead=${encodeURIComponent(leadId)}`, 'List-Unsubscribe=One-Click', 'application/x-www-form-urlencoded');
+  expect(oneClick.status).toBe(200);
+  const result = await env.client.workflow.getHandle(leadId).result();
+  expect(result.stage).toBe('unsubscribed');
+  // A second click (or a mail client retrying) is still answered as done.
+  expect((await post(`/unsubscribe?lead=${encodeURIComponent(leadId)}`, 'List-Unsubscribe=One-Click', 'application/x-www-form-urlencoded')).status).toBe(200);
+  expect((await post('/unsubscribe')).status).toBe(400);
+});
