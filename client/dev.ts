@@ -72,7 +72,7 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     log(`Mail sink (SMTP)      ${sink.url}, messages saved in ${mailFolder}`);
     log(`Worker                task queue "${options.taskQueue}"`);
     log(`Intake (HTTP)         http://127.0.0.1:${options.intakePort}: POST /leads, GET /leads/:id, POST /leads/:id/events/:event, /unsubscribe?lead=`);
-    log(`Config for new leads  ${options.configFile}`);
+    log(`Config (intake leads) ${options.configFile}`);
     log('');
     log('Try, in another terminal:');
     log('  npx pipewright lead add config/examples/leads/inbound-fit.json');
