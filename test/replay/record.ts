@@ -5,7 +5,9 @@ import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { addLead } from '../../client/leads';
 import { packageRoot } from '../../client/paths';
-import { startMailSink } from '../../client/mailSink';
+import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { startMailSink, type MailSink } from '../../client/mailSink';
 import { journeyStateQuery, type JourneyState } from '../../workflows/messages';
 import { exampleConfig, fittingLead, nurtureLead } from '../support/fixtures';
 import { bundleWorkflows, testWorker, timeSkippingEnv } from '../support/temporal';
@@ -14,6 +16,16 @@ const DAY = 86_400_000;
 
 async function main(): Promise<void> {
   const [env, sink, bundle] = await Promise.all([timeSkippingEnv(), startMailSink(), bundleWorkflows()]);
+  try {
+    await record(env, sink, bundle);
+  } finally {
+    // Without this a failed recording leaves the test server's JVM running.
+    await sink.close();
+    await env.teardown();
+  }
+}
+
+async function record(env: TestWorkflowEnvironment, sink: MailSink, bundle: WorkflowBundleWithSourceMap): Promise<void> {
   const worker = await testWorker(env, bundle, sink, 'record');
   const config = exampleConfig();
   const folder = join(packageRoot(), 'test', 'replay', 'histories');
@@ -58,8 +70,6 @@ async function main(): Promise<void> {
     writeFileSync(join(folder, 'repRotation-sdr.json'), historyToJSON(await rotation.fetchHistory()));
     console.log(`recorded ${Object.keys(scenarios).length + 1} histories in ${folder}`);
   });
-  await sink.close();
-  await env.teardown();
 }
 
 main().catch((err) => {
