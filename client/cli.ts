@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // The `pipewright` command. Each subcommand is a thin shell over client/, worker/ and config/.
 import { readFileSync } from 'node:fs';
+import type { Client } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/load';
 import { formatDuration } from '../config/duration';
@@ -19,7 +20,7 @@ const program = new Command('pipewright')
 
 program
   .command('dev')
-  .description('run everything locally: Temporal dev server with its Web UI, the worker and a mail sink')
+  .description('run everything locally: Temporal dev server with its Web UI, the worker, the HTTP intake and a mail sink')
   .option('--data <dir>', 'where the dev server keeps its state and the sink its mail', '.pipewright')
   .addOption(new Option('--port <port>', 'Temporal gRPC port').default(7233).argParser(port))
   .addOption(new Option('--ui-port <port>', 'Temporal Web UI port').default(8233).argParser(port))
@@ -55,14 +56,13 @@ program
   .option('--config <file>', 'config for new leads (PIPEWRIGHT_CONFIG)', defaultConfigFile())
   .action(async (opts: { port: number; host: string; config: string }) => {
     loadConfig(opts.config);
-    const settings = temporalSettings();
-    const client = await connectClient(settings);
-    const intake = createIntake({ client, taskQueue: settings.taskQueue, configFile: opts.config });
-    await intake.listen({ host: opts.host, port: opts.port });
-    console.log(`intake: listening on http://${opts.host}:${opts.port}`);
-    await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
-    await intake.close();
-    await client.connection.close();
+    await withClient(async (client, taskQueue) => {
+      const intake = createIntake({ client, taskQueue, configFile: opts.config });
+      await intake.listen({ host: opts.host, port: opts.port });
+      console.log(`intake: listening on http://${opts.host}:${opts.port}`);
+      await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+      await intake.close();
+    });
   });
 
 const config = program.command('config').description('check config files');
@@ -84,45 +84,36 @@ lead
   .option('--config <file>', 'the config the journey follows (PIPEWRIGHT_CONFIG)', defaultConfigFile())
   .action(async (file: string, opts: { config: string }) => {
     // Both inputs are checked before connecting, so a bad file is reported even with Temporal down.
-    const leadData = parseLead(readJson(file), file === '-' ? 'lead (stdin)' : file);
+    const subject = file === '-' ? 'lead (stdin)' : file;
+    const leadData = parseLead(readJson(file, subject), subject);
     const cfg = loadConfig(opts.config);
-    const settings = temporalSettings();
-    const client = await connectClient(settings);
-    try {
-      const { leadId, started } = await addLead(client, settings.taskQueue, cfg, leadData);
+    await withClient(async (client, taskQueue) => {
+      const { leadId, started } = await addLead(client, taskQueue, cfg, leadData);
       console.log(leadId);
       if (!started) console.error(`${leadId} already has a journey; nothing new was started`);
-    } finally {
-      await client.connection.close();
-    }
+    });
   });
 
 lead
   .command('show <id>')
   .description('print where a journey is: stage, owner, SLA, touches sent, next step (ID or lead e-mail)')
   .option('--json', 'print the raw state as JSON')
-  .action(async (id: string, opts: { json?: boolean }) => {
-    const client = await connectClient();
-    try {
+  .action((id: string, opts: { json?: boolean }) =>
+    withClient(async (client) => {
       const state = await showLead(client, id);
       console.log(opts.json ? JSON.stringify(state, null, 2) : describeJourney(state));
-    } finally {
-      await client.connection.close();
-    }
-  });
+    }),
+  );
 
 lead
   .command('event <id> <event>')
   .description(`tell a journey what happened: ${LEAD_EVENTS.join(' | ')} (ID or lead e-mail)`)
-  .action(async (id: string, event: string) => {
-    const client = await connectClient();
-    try {
+  .action((id: string, event: string) =>
+    withClient(async (client) => {
       await sendLeadEvent(client, id, event);
       console.log(`${event}: delivered to ${id}`);
-    } finally {
-      await client.connection.close();
-    }
-  });
+    }),
+  );
 
 program
   .command('servers')
@@ -139,7 +130,18 @@ function port(value: string): number {
   return n;
 }
 
-function readJson(file: string): unknown {
+/** Runs one command's calls on a client for the Temporal server in the environment, then closes it. */
+async function withClient(use: (client: Client, taskQueue: string) => Promise<void>): Promise<void> {
+  const settings = temporalSettings();
+  const client = await connectClient(settings);
+  try {
+    await use(client, settings.taskQueue);
+  } finally {
+    await client.connection.close();
+  }
+}
+
+function readJson(file: string, subject: string): unknown {
   let text: string;
   try {
     text = readFileSync(file === '-' ? 0 : file, 'utf8');
@@ -149,7 +151,7 @@ function readJson(file: string): unknown {
   try {
     return JSON.parse(text);
   } catch (err) {
-    throw new ValidationError(file === '-' ? 'lead (stdin)' : file, [`not valid JSON: ${(err as Error).message}`]);
+    throw new ValidationError(subject, [`not valid JSON: ${(err as Error).message}`]);
   }
 }
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startMailSink, type MailSink } from '../client/mailSink';
-import { exampleConfigFile, fittingLead } from './support/fixtures';
+import { exampleConfigFile, fittingLead, sdrNoticeAbout } from './support/fixtures';
 import { pipewright, startPipewright, stop } from './support/cli';
 import { devServerEnv } from './support/temporal';
 import type { ChildProcess } from 'node:child_process';
@@ -61,7 +61,7 @@ test('an inbound lead reaches its SDR by e-mail, and a missed first touch reache
   const id = await addLead(lead);
   expect(id).toBe(`lead-${lead.email}`);
 
-  const notice = await sink.waitFor((m) => m.subject.startsWith('New inbound lead') && m.text.includes(lead.email));
+  const notice = await sink.waitFor(sdrNoticeAbout(lead));
   const owner = (await show(id)).owner!.email;
   expect(sdrs).toContain(owner);
   expect(notice.to).toEqual([owner]);
@@ -79,7 +79,7 @@ test('an inbound lead reaches its SDR by e-mail, and a missed first touch reache
 test('a touch in time is recorded and no escalation follows', async () => {
   const lead = fittingLead();
   const id = await addLead(lead);
-  await sink.waitFor((m) => m.subject.startsWith('New inbound lead') && m.text.includes(lead.email));
+  await sink.waitFor(sdrNoticeAbout(lead));
   expect(await pipewright(['lead', 'event', lead.email, 'touched'], { env: cliEnv })).toMatchObject({ code: 0 });
   expect((await show(id)).sla!.status).toBe('met');
   await new Promise((r) => setTimeout(r, 4_000));

@@ -4,7 +4,7 @@ import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
 import { createIntake } from '../client/intake';
 import { startMailSink, type MailSink } from '../client/mailSink';
-import { exampleConfigFile, fittingLead, nurtureLead } from './support/fixtures';
+import { exampleConfigFile, fittingLead, nurtureLead, sdrNoticeAbout } from './support/fixtures';
 import { bundleWorkflows, devServerEnv, testWorker } from './support/temporal';
 
 const taskQueue = 'intake-tests';
@@ -41,7 +41,7 @@ test('a lead posted by a form starts its journey once, however often it is poste
   const first = await post('/leads', lead);
   expect(first.status).toBe(201);
   expect(await json(first)).toEqual({ leadId: `lead-${lead.email}`, started: true });
-  await sink.waitFor((m) => m.subject.startsWith('New inbound lead') && m.text.includes(lead.email));
+  await sink.waitFor(sdrNoticeAbout(lead));
 
   const again = await post('/leads', lead);
   expect(again.status).toBe(200);
@@ -66,7 +66,7 @@ test('a bad lead is answered 400 with every problem, and starts nothing', async 
 test('events from a CRM reach the journey; unknown leads and events are refused with a reason', async () => {
   const lead = fittingLead();
   await post('/leads', lead);
-  await sink.waitFor((m) => m.subject.startsWith('New inbound lead') && m.text.includes(lead.email));
+  await sink.waitFor(sdrNoticeAbout(lead));
   expect((await post(`/leads/${encodeURIComponent(lead.email)}/events/touched`)).status).toBe(202);
   const state = await json(await fetch(`${base}/leads/${encodeURIComponent(lead.email)}`));
   expect(state.sla.status).toBe('met');

@@ -6,7 +6,7 @@ import { addLead } from '../client/leads';
 import { startMailSink, type MailSink } from '../client/mailSink';
 import type { Lead } from '../config/lead';
 import { journeyStateQuery, type JourneyState } from '../workflows/messages';
-import { exampleConfig, fittingLead, nurtureLead } from './support/fixtures';
+import { exampleConfig, fittingLead, nurtureLead, sdrNoticeAbout } from './support/fixtures';
 import { bundleWorkflows, testWorker, timeSkippingEnv } from './support/temporal';
 
 const MINUTE = 60_000;
@@ -44,6 +44,15 @@ const state = (handle: { query: (q: typeof journeyStateQuery) => Promise<Journey
 const mailTo = (address: string) => sink.messages.filter((m) => m.to.includes(address));
 const escalationsAbout = (lead: Lead) => mailTo(manager).filter((m) => m.subject.startsWith('SLA breached') && m.text.includes(lead.email));
 
+/** A lead outside the ICP, a day after its first nurture e-mail. */
+async function nurturedForADay() {
+  const lead = nurtureLead();
+  const handle = await start(lead);
+  await sink.waitFor((m) => m.to.includes(lead.email));
+  await env.sleep(DAY);
+  return { lead, handle };
+}
+
 /** Waits (in real time, the test server's clock held still) until the journey's state satisfies `ok`. */
 async function until(handle: Parameters<typeof state>[0], ok: (s: JourneyState) => boolean, what: string): Promise<JourneyState> {
   const deadline = Date.now() + 15_000;
@@ -59,7 +68,7 @@ describe('first-touch SLA for an inbound lead that fits the ICP', () => {
   test('the lead goes to an SDR, who is e-mailed the lead with the deadline', async () => {
     const lead = fittingLead();
     const handle = await start(lead);
-    const notice = await sink.waitFor((m) => m.text.includes(lead.email) && m.subject.startsWith('New inbound lead'));
+    const notice = await sink.waitFor(sdrNoticeAbout(lead));
     const s = await state(handle);
     expect(s.stage).toBe('working');
     expect(s.qualification).toEqual({ fits: true, misses: [] });
@@ -74,7 +83,7 @@ describe('first-touch SLA for an inbound lead that fits the ICP', () => {
   test('a breach five minutes after assignment e-mails the manager, naming lead, rep, deadline and lateness', async () => {
     const lead = fittingLead();
     const handle = await start(lead);
-    await sink.waitFor((m) => m.text.includes(lead.email) && m.subject.startsWith('New inbound lead'));
+    await sink.waitFor(sdrNoticeAbout(lead));
 
     await env.sleep(5 * MINUTE - 2_000);
     expect((await state(handle)).sla!.status).toBe('pending');
@@ -96,7 +105,7 @@ describe('first-touch SLA for an inbound lead that fits the ICP', () => {
   test('a touch at four minutes meets the SLA and no escalation is ever sent', async () => {
     const lead = fittingLead();
     const handle = await start(lead);
-    await sink.waitFor((m) => m.text.includes(lead.email) && m.subject.startsWith('New inbound lead'));
+    await sink.waitFor(sdrNoticeAbout(lead));
     await env.sleep(4 * MINUTE);
     await handle.signal('touched');
     await until(handle, (x) => x.sla?.status === 'met', 'the SLA to be met');
@@ -175,10 +184,7 @@ describe('nurture cadence for a lead outside the ICP', () => {
   });
 
   test('a reply stops the cadence and hands the lead to an SDR under the SLA', async () => {
-    const lead = nurtureLead();
-    const handle = await start(lead);
-    await sink.waitFor((m) => m.to.includes(lead.email));
-    await env.sleep(DAY);
+    const { lead, handle } = await nurturedForADay();
     await handle.signal('replied');
     const s = await until(handle, (x) => x.stage === 'working', 'the hand-off to an SDR');
     expect(sdrs).toContain(s.owner!.email);
@@ -190,10 +196,7 @@ describe('nurture cadence for a lead outside the ICP', () => {
 
 describe('an unsubscribe stops everything at once', () => {
   test('no nurture e-mail after an unsubscribe, and the journey ends', async () => {
-    const lead = nurtureLead();
-    const handle = await start(lead);
-    await sink.waitFor((m) => m.to.includes(lead.email));
-    await env.sleep(DAY);
+    const { lead, handle } = await nurturedForADay();
     await handle.signal('unsubscribed');
     const result = await handle.result();
     expect(result.stage).toBe('unsubscribed');
@@ -205,7 +208,7 @@ describe('an unsubscribe stops everything at once', () => {
   test('an unsubscribe during the first-touch SLA stops the escalation too', async () => {
     const lead = fittingLead();
     const handle = await start(lead);
-    await sink.waitFor((m) => m.text.includes(lead.email) && m.subject.startsWith('New inbound lead'));
+    await sink.waitFor(sdrNoticeAbout(lead));
     await env.sleep(MINUTE);
     await handle.signal('unsubscribed');
     const result = await handle.result();

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import { packageRoot } from '../../client/paths';
 import { loadConfig } from '../../config/load';
 import type { Lead } from '../../config/lead';
+import type { ReceivedMail } from '../../client/mailSink';
 import type { Config } from '../../config/schema';
 
 export const exampleConfigFile = join(packageRoot(), 'config', 'examples', 'default.yaml');
@@ -31,3 +32,7 @@ export function fittingLead(overrides: Partial<Lead> = {}): Lead {
 export function nurtureLead(overrides: Partial<Lead> = {}): Lead {
   return fittingLead({ industry: 'retail', company: `Corner Shop ${++n}`, ...overrides });
 }
+
+/** Matches the e-mail that tells a rep this lead is theirs. */
+export const sdrNoticeAbout = (lead: Pick<Lead, 'email'>) => (m: ReceivedMail) =>
+  m.subject.startsWith('New inbound lead') && m.text.includes(lead.email);
