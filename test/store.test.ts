@@ -1,0 +1,544 @@
+// The system of record, against both databases it runs on: PGlite served over TCP (what
+// `pipewright dev` and the tests use) and a real PostgreSQL server (what production uses).
+import { mkdtemp, rm } from 'node:fs/promises';
+import { connect, type Socket } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Client, Pool } from 'pg';
+import {
+  migrate,
+  openStore,
+  readMigrations,
+  startEmbeddedStore,
+  storeUrlFromEnv,
+  type EmbeddedStore,
+  type JourneyEvent,
+  type Store,
+} from '../store';
+import { serveEngine } from '../store/embedded';
+import { startPGliteEngine, type Engine } from '../store/pgliteEngine';
+import { startPostgres } from './support/postgres';
+
+jest.setTimeout(60_000);
+const SERVER_START = 120_000;
+
+interface Server {
+  url: string;
+  /** Another, empty database on the same kind of server. */
+  freshDatabase(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+async function pgliteServer(): Promise<Server> {
+  const started: EmbeddedStore[] = [await startEmbeddedStore({})];
+  return {
+    url: started[0]!.url,
+    // One PGlite is one database, so an empty one is a new instance.
+    async freshDatabase() {
+      const fresh = await startEmbeddedStore({});
+      started.push(fresh);
+      return fresh.url;
+    },
+    stop: async () => {
+      await Promise.all(started.map((s) => s.close()));
+    },
+  };
+}
+
+async function postgresServer(): Promise<Server> {
+  const server = await startPostgres();
+  let databases = 0;
+  return {
+    url: server.url,
+    async freshDatabase() {
+      const name = `fresh_${++databases}`;
+      await withClient(server.url, (client) => client.query(`create database ${name}`));
+      const url = new URL(server.url);
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+    stop: () => server.stop(),
+  };
+}
+
+async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client(url);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
+}
+
+/** Fails instead of hanging when the database stops answering. */
+function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what}: no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
+
+let serial = 0;
+/** Each test gets its own addresses and keys, as the tests of one backend share a database. */
+const unique = (prefix: string) => `${prefix}-${++serial}-${Date.now().toString(36)}`;
+
+describe.each([
+  ['PGlite served over TCP', pgliteServer],
+  ['a real PostgreSQL server', postgresServer],
+])('the store on %s', (_backend, startServer) => {
+  let server: Server;
+  let store: Store;
+
+  beforeAll(async () => {
+    server = await startServer();
+    store = await openStore(server.url);
+  }, SERVER_START);
+
+  afterAll(async () => {
+    await store?.close();
+    await server?.stop();
+  });
+
+  describe('schema', () => {
+    test('a fresh database gets each migration once, even when two processes start together', async () => {
+      const url = await server.freshDatabase();
+      const pools = [new Pool({ connectionString: url }), new Pool({ connectionString: url })];
+      try {
+        const applied = await Promise.all(pools.map((pool) => migrate(pool)));
+        expect(applied.flat().sort()).toEqual(readMigrations().map((m) => m.version));
+        const reopened = await openStore(url);
+        await reopened.close();
+        expect(await migrate(pools[0]!)).toEqual([]);
+        const { rows } = await pools[0]!.query('select version from schema_migrations order by version');
+        expect(rows.map((row) => row.version)).toEqual(readMigrations().map((m) => m.version));
+      } finally {
+        await Promise.all(pools.map((pool) => pool.end()));
+      }
+    });
+
+    test('two workers opening the same new database at once both come up', async () => {
+      const url = await server.freshDatabase();
+      const stores = await Promise.all([openStore(url), openStore(url)]);
+      try {
+        await stores[0].suppress({ email: 'a@example.com', channel: 'all', reason: 'unsubscribed', source: 'link' });
+        expect(await stores[1].suppressionFor('a@example.com', 'email')).toMatchObject({ reason: 'unsubscribed' });
+      } finally {
+        await Promise.all(stores.map((s) => s.close()));
+      }
+    });
+
+    test('the URL it reports hides the password', async () => {
+      const url = new URL(server.url);
+      url.password = 's3cret';
+      // Trust authentication ignores the password, so the store still opens.
+      const withPassword = await openStore(url.toString(), { max: 1 });
+      try {
+        expect(withPassword.url).not.toContain('s3cret');
+        expect(withPassword.url).toContain('***');
+      } finally {
+        await withPassword.close();
+      }
+    });
+  });
+
+  describe('contacts', () => {
+    test('a later form that leaves fields out keeps what an earlier one said', async () => {
+      const email = `${unique('ada')}@example.com`;
+      await store.upsertContact({ email: `  ${email.toUpperCase()} `, firstName: 'Ada', company: 'Analytical Engines' });
+      await store.upsertContact({ email, lastName: 'Lovelace' });
+      const contact = await store.contact(email);
+      expect(contact).toMatchObject({ email, firstName: 'Ada', lastName: 'Lovelace', company: 'Analytical Engines' });
+      expect(contact!.updatedAt.getTime()).toBeGreaterThanOrEqual(contact!.createdAt.getTime());
+    });
+
+    test('a contact we know nothing about has no fields rather than nulls', async () => {
+      const email = `${unique('bare')}@example.com`;
+      expect(await store.contact(email)).toBeUndefined();
+      await store.upsertContact({ email });
+      const contact = await store.contact(email);
+      expect(Object.keys(contact!).sort()).toEqual(['createdAt', 'email', 'updatedAt']);
+    });
+  });
+
+  describe('suppressions', () => {
+    test('an unsubscribe on every channel stops e-mail and SMS', async () => {
+      const email = `${unique('lead')}@example.com`;
+      expect(await store.suppress({ email, channel: 'all', reason: 'unsubscribed', source: 'link' })).toEqual({ created: true });
+      expect(await store.suppressionFor(email, 'email')).toMatchObject({ channel: 'all', reason: 'unsubscribed', source: 'link' });
+      expect(await store.suppressionFor(email, 'sms')).toMatchObject({ channel: 'all' });
+    });
+
+    test('an SMS opt-out stops SMS only', async () => {
+      const email = `${unique('lead')}@example.com`;
+      await store.suppress({ email, channel: 'sms', reason: 'replied STOP', source: 'api' });
+      expect(await store.suppressionFor(email, 'sms')).toMatchObject({ channel: 'sms', reason: 'replied STOP' });
+      expect(await store.suppressionFor(email, 'email')).toBeUndefined();
+    });
+
+    test('the address is matched however it was typed', async () => {
+      const email = `${unique('lead')}@example.com`;
+      await store.suppress({ email: ` ${email.toUpperCase()}`, channel: 'email', reason: 'bounced: 550', source: 'bounce' });
+      expect(await store.suppressionFor(email, 'email')).toMatchObject({ email });
+    });
+
+    test('suppressing again keeps the first reason', async () => {
+      const email = `${unique('lead')}@example.com`;
+      await store.suppress({ email, channel: 'email', reason: 'unsubscribed', source: 'link' });
+      const again = await store.suppress({ email, channel: 'email', reason: 'asked by phone', source: 'cli' });
+      expect(again).toEqual({ created: false });
+      expect(await store.suppressions(email)).toEqual([
+        { email, channel: 'email', reason: 'unsubscribed', source: 'link', createdAt: expect.any(Date) },
+      ]);
+    });
+
+    test('resubscribing to one channel lifts that channel; to all lifts everything', async () => {
+      const email = `${unique('lead')}@example.com`;
+      for (const channel of ['email', 'sms', 'all'] as const) {
+        await store.suppress({ email, channel, reason: 'unsubscribed', source: 'link' });
+      }
+      expect(await store.unsuppress(email, 'sms')).toBe(1);
+      expect((await store.suppressions(email)).map((s) => s.channel).sort()).toEqual(['all', 'email']);
+      expect(await store.unsuppress(email, 'sms')).toBe(0);
+      expect(await store.unsuppress(email, 'all')).toBe(2);
+      expect(await store.suppressions(email)).toEqual([]);
+      expect(await store.suppressionFor(email, 'email')).toBeUndefined();
+    });
+  });
+
+  describe('the sends ledger', () => {
+    const intent = (journeyId: string, step = 'step-1') => ({
+      key: `${journeyId}:${step}`,
+      journeyId,
+      kind: 'cadence' as const,
+      channel: 'email' as const,
+      recipient: 'Lead@Example.com',
+      messageId: `<${journeyId}.${step}@pipewright>`,
+    });
+
+    test('a send claimed ten times at once is one row with ten attempts', async () => {
+      const journeyId = unique('journey');
+      const claims = await Promise.all(Array.from({ length: 10 }, () => store.claimSend(intent(journeyId))));
+      expect(claims.map((c) => c.attempts).sort((a, b) => a - b)).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
+      const rows = await store.sends({ journeyId });
+      expect(rows).toHaveLength(1);
+      expect(rows[0]).toMatchObject({ status: 'sending', attempts: 10, recipient: 'lead@example.com' });
+      expect(rows[0]).not.toHaveProperty('sentAt');
+      expect(rows[0]).not.toHaveProperty('detail');
+    });
+
+    test('a message that was sent stays sent, with one sent event, whatever a retry reports', async () => {
+      const journeyId = unique('journey');
+      const { key } = await store.claimSend(intent(journeyId));
+      const at = new Date('2030-01-02T03:04:05.678Z');
+      const sent = await store.settleSend(key, { status: 'sent', at, messageId: '<real@smtp>' });
+      expect(sent).toMatchObject({ status: 'sent', sentAt: at, messageId: '<real@smtp>', attempts: 1 });
+
+      const retried = await store.settleSend(key, { status: 'failed', detail: 'timeout', at: new Date() });
+      expect(retried).toEqual(sent);
+      expect(await store.claimSend(intent(journeyId))).toEqual(sent);
+
+      const events = await store.events({ journeyId });
+      expect(events).toEqual([
+        {
+          key: `${key}:sent`,
+          journeyId,
+          type: 'sent',
+          at,
+          detail: { sendKey: key, kind: 'cadence', channel: 'email', recipient: 'lead@example.com' },
+        },
+      ]);
+    });
+
+    test('two workers settling one send at once record one outcome, and both report it', async () => {
+      const journeyId = unique('journey');
+      const { key } = await store.claimSend(intent(journeyId));
+      const at = new Date();
+      const [a, b] = await Promise.all([
+        store.settleSend(key, { status: 'bounced', detail: '550 no such user', at }),
+        store.settleSend(key, { status: 'skipped', detail: 'suppressed', at }),
+      ]);
+      expect(a).toEqual(b);
+      const events = await store.events({ journeyId });
+      expect(events).toHaveLength(1);
+      expect(events[0]).toMatchObject({ type: a.status, detail: { detail: a.detail } });
+    });
+
+    test('a transient error is kept while the send is retried', async () => {
+      const journeyId = unique('journey');
+      const { key } = await store.claimSend(intent(journeyId));
+      await store.noteSendError(key, 'ECONNRESET from smtp.example.com');
+      expect(await store.claimSend(intent(journeyId))).toMatchObject({
+        status: 'sending',
+        attempts: 2,
+        detail: 'ECONNRESET from smtp.example.com',
+      });
+      const failed = await store.settleSend(key, { status: 'failed', detail: 'gave up after 2 attempts', at: new Date() });
+      await store.noteSendError(key, 'late error from a stale attempt');
+      expect(await store.sends({ journeyId })).toEqual([failed]);
+      expect(failed).toMatchObject({ status: 'failed', detail: 'gave up after 2 attempts' });
+      expect(failed).not.toHaveProperty('sentAt');
+    });
+
+    test('settling a send that was never claimed is an error', async () => {
+      await expect(store.settleSend(unique('nothing'), { status: 'sent', at: new Date() })).rejects.toThrow(/No send with key/);
+    });
+
+    test("a contact's sends are listed newest first", async () => {
+      const journeyId = unique('journey');
+      for (const step of ['step-1', 'step-2', 'step-3']) await store.claimSend(intent(journeyId, step));
+      expect((await store.sends({ journeyId })).map((s) => s.key)).toEqual(
+        ['step-3', 'step-2', 'step-1'].map((step) => `${journeyId}:${step}`),
+      );
+      expect(await store.sends({ journeyId, limit: 1 })).toHaveLength(1);
+      const byRecipient = await store.sends({ recipient: ' LEAD@example.com ', limit: 500 });
+      expect(byRecipient.filter((s) => s.journeyId === journeyId)).toHaveLength(3);
+    });
+  });
+
+  describe('the journey event log', () => {
+    const event = (journeyId: string, type: JourneyEvent['type'], minute: number, detail?: Record<string, unknown>): JourneyEvent => ({
+      key: `${journeyId}:${type}:${minute}`,
+      journeyId,
+      type,
+      at: new Date(Date.UTC(2030, 0, 1, 9, minute)),
+      ...(detail && { detail }),
+    });
+
+    test('recording the same events twice stores each once', async () => {
+      const journeyId = unique('journey');
+      const events = [
+        event(journeyId, 'assigned', 0, { rep: 'sam@example.com', rule: 'enterprise', tags: ['emea', 'inbound'] }),
+        event(journeyId, 'notified', 1),
+        event(journeyId, 'sla-met', 7, { minutes: 7 }),
+      ];
+      await store.recordEvents(events);
+      await store.recordEvents([...events, events[1]!]);
+      await store.recordEvents([]);
+      expect(await store.events({ journeyId })).toEqual(events);
+    });
+
+    test('events are read oldest first, by type and since a time', async () => {
+      const journeyId = unique('journey');
+      const breached = event(journeyId, 'sla-breached', 30);
+      const escalated = event(journeyId, 'escalated', 31);
+      const assigned = event(journeyId, 'assigned', 0);
+      await store.recordEvents([escalated, breached, assigned]);
+      expect(await store.events({ journeyId })).toEqual([assigned, breached, escalated]);
+      expect(await store.events({ journeyId, types: ['escalated', 'assigned'] })).toEqual([assigned, escalated]);
+      expect(await store.events({ journeyId, since: breached.at, limit: 1 })).toEqual([breached]);
+    });
+  });
+
+  test('a broken query from one connection does not hold up anyone else', async () => {
+    const email = `${unique('lead')}@example.com`;
+    await withClient(server.url, async (careless) => {
+      const work = Promise.all([
+        store.suppress({ email, channel: 'email', reason: 'unsubscribed', source: 'link' }),
+        store.suppressionFor(email, 'email'),
+      ]);
+      await expect(careless.query('selec 1')).rejects.toThrow(/syntax error/);
+      await expect(careless.query('select 1 / $1::int', [0])).rejects.toThrow(/division by zero/);
+      await expect(
+        careless.query(`insert into suppressions (email, channel, reason, source) values ($1, 'fax', 'x', 'y')`, [email]),
+      ).rejects.toThrow(/check constraint/);
+      await expect(careless.query('select * from no_such_table where id = $1', [1])).rejects.toThrow(/does not exist/);
+      await within(10_000, 'the store after another connection failed', work);
+      // And inside a transaction, which holds PGlite's single session until the rollback.
+      await careless.query('begin');
+      await expect(careless.query('select 1 / 0')).rejects.toThrow(/division by zero/);
+      const waiting = store.suppressionFor(email, 'email');
+      await careless.query('rollback');
+      expect(await within(10_000, 'the store after a failed transaction', waiting)).toMatchObject({ email });
+    });
+  });
+});
+
+describe('the embedded store', () => {
+  test('keeps its data across a restart with the same folder', async () => {
+    const dataDir = await mkdtemp(join(tmpdir(), 'pipewright-store-'));
+    try {
+      const first = await startEmbeddedStore({ dataDir });
+      const store = await openStore(first.url);
+      await store.suppress({ email: 'kept@example.com', channel: 'all', reason: 'unsubscribed', source: 'link' });
+      await store.close();
+      await first.close();
+
+      const second = await startEmbeddedStore({ dataDir });
+      const pool = new Pool({ connectionString: second.url });
+      try {
+        expect(await migrate(pool)).toEqual([]);
+        const reopened = await openStore(second.url);
+        expect(await reopened.suppressionFor('kept@example.com', 'sms')).toMatchObject({ reason: 'unsubscribed' });
+        await reopened.close();
+      } finally {
+        await pool.end();
+        await second.close();
+      }
+    } finally {
+      await rm(dataDir, { recursive: true, force: true });
+    }
+  }, SERVER_START);
+
+  // Without the SessionQueue, pglite-socket's own queue fails each of these (see store/sessionQueue.ts).
+  describe('sharing one PGlite session between connections', () => {
+    let engine: Engine;
+    let served: EmbeddedStore;
+    let url: string;
+    /** Set by a test to make the engine fail the next message it is given. */
+    let faultNext = false;
+
+    beforeAll(async () => {
+      engine = await startPGliteEngine();
+      const faulty: Engine = {
+        exec(message, onData) {
+          if (!faultNext) return engine.exec(message, onData);
+          faultNext = false;
+          return Promise.reject(new Error('injected engine fault'));
+        },
+        close: () => engine.close(),
+      };
+      served = await serveEngine(faulty);
+      url = served.url;
+      await withClient(url, (client) => client.query('create table notes (body text)'));
+    }, SERVER_START);
+
+    afterAll(async () => {
+      await served?.close();
+    });
+
+    test('a fault inside PGlite drops that connection and no other', async () => {
+      const unlucky = new Client(url);
+      unlucky.on('error', () => undefined);
+      const other = new Client(url);
+      await other.connect();
+      try {
+        faultNext = true; // the unlucky client's startup message is the next one PGlite runs
+        await expect(unlucky.connect().then(() => unlucky.query('select 1'))).rejects.toThrow();
+        const { rows } = await within(10_000, 'a query after the fault', other.query('select $1::int as n', [42]));
+        expect(rows).toEqual([{ n: 42 }]);
+      } finally {
+        faultNext = false;
+        await other.end();
+        await unlucky.end().catch(() => undefined);
+      }
+    });
+
+    test("a query sent in pieces is not overtaken by another connection's query", async () => {
+      const slow = await RawConnection.open(served.port);
+      const other = new Client(url);
+      await other.connect();
+      try {
+        slow.send(parse('select 1 as from_slow'), flush());
+        await slow.until('1'); // ParseComplete
+        let otherDone = false;
+        const otherQuery = other.query('select $1::int as from_other', [2]).finally(() => (otherDone = true));
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        expect(otherDone).toBe(false); // it waits for the half-sent query to finish
+        slow.send(bind(), describePortal(), execute(), sync());
+        expect(await slow.until('Z')).toContain('from_slow');
+        expect((await otherQuery).rows).toEqual([{ from_other: 2 }]);
+      } finally {
+        slow.close();
+        await other.end();
+      }
+    });
+
+    test('a connection that vanishes inside a transaction leaves nothing behind', async () => {
+      const doomed = await RawConnection.open(served.port);
+      doomed.send(query('begin'));
+      await doomed.until('Z');
+      doomed.send(query(`insert into notes values ('never committed')`));
+      await doomed.until('Z');
+      doomed.close();
+      const { rows } = await within(10_000, 'a query after the transaction was abandoned', withClient(url, (c) => c.query('select count(*)::int as n from notes')));
+      expect(rows).toEqual([{ n: 0 }]);
+    });
+  });
+});
+
+describe('finding the database', () => {
+  test('without PIPEWRIGHT_DATABASE_URL it is the store `pipewright dev` serves', () => {
+    expect(storeUrlFromEnv({})).toBe('postgres://postgres@127.0.0.1:5433/postgres');
+  });
+
+  test('PIPEWRIGHT_DATABASE_URL names any PostgreSQL', () => {
+    const url = 'postgresql://app:pw@db.internal:5432/pipewright?sslmode=require';
+    expect(storeUrlFromEnv({ PIPEWRIGHT_DATABASE_URL: url })).toBe(url);
+  });
+
+  test('anything else is refused with the form it should take, without echoing it', () => {
+    for (const wrong of ['localhost:5432', 'mysql://root:hunter2@db/app', 'not a url']) {
+      const attempt = () => storeUrlFromEnv({ PIPEWRIGHT_DATABASE_URL: wrong });
+      expect(attempt).toThrow(/PIPEWRIGHT_DATABASE_URL.*postgres:\/\/USER/);
+      expect(attempt).not.toThrow(/hunter2/);
+    }
+  });
+});
+
+// The few frontend messages the session tests send by hand, where pg would send them all at once.
+const cstring = (text: string) => Buffer.from(`${text}\0`);
+function message(type: string, body: Buffer): Buffer {
+  const length = Buffer.alloc(4);
+  length.writeInt32BE(body.length + 4);
+  return Buffer.concat([Buffer.from(type), length, body]);
+}
+const query = (sql: string) => message('Q', cstring(sql));
+const parse = (sql: string) => message('P', Buffer.concat([cstring(''), cstring(sql), Buffer.alloc(2)]));
+const bind = () => message('B', Buffer.concat([cstring(''), cstring(''), Buffer.alloc(6)]));
+const describePortal = () => message('D', Buffer.concat([Buffer.from('P'), cstring('')]));
+const execute = () => message('E', Buffer.concat([cstring(''), Buffer.alloc(4)]));
+const sync = () => message('S', Buffer.alloc(0));
+const flush = () => message('H', Buffer.alloc(0));
+
+class RawConnection {
+  private received = Buffer.alloc(0);
+  private waiter: (() => void) | undefined;
+
+  private constructor(private readonly socket: Socket) {
+    socket.on('data', (data) => {
+      this.received = Buffer.concat([this.received, data]);
+      this.waiter?.();
+    });
+  }
+
+  static async open(port: number): Promise<RawConnection> {
+    const socket = connect(port, '127.0.0.1');
+    await new Promise((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+    const connection = new RawConnection(socket);
+    const params = Buffer.concat([cstring('user'), cstring('postgres'), cstring('database'), cstring('postgres'), Buffer.alloc(1)]);
+    const header = Buffer.alloc(8);
+    header.writeInt32BE(params.length + 8, 0);
+    header.writeInt32BE(196608, 4); // protocol 3.0
+    connection.send(Buffer.concat([header, params]));
+    await connection.until('Z');
+    return connection;
+  }
+
+  send(...messages: Buffer[]): void {
+    this.socket.write(Buffer.concat(messages));
+  }
+
+  /** Consumes whole backend messages up to and including one of `type`; returns them as text. */
+  async until(type: string): Promise<string> {
+    for (;;) {
+      let offset = 0;
+      while (offset + 5 <= this.received.length) {
+        const end = offset + 1 + this.received.readInt32BE(offset + 1);
+        if (end > this.received.length) break;
+        if (String.fromCharCode(this.received[offset]!) === type) {
+          const text = this.received.subarray(0, end).toString('latin1');
+          this.received = this.received.subarray(end);
+          return text;
+        }
+        offset = end;
+      }
+      await within(10_000, `backend message ${type}`, new Promise<void>((resolve) => (this.waiter = resolve)));
+    }
+  }
+
+  close(): void {
+    this.socket.destroy();
+  }
+}

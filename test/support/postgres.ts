@@ -1,0 +1,107 @@
+// A throwaway PostgreSQL server for one test file: initdb into a temp folder, pg_ctl start on a free
+// port, and everything deleted on stop. It proves the store against the real thing, not only PGlite.
+import { execFile } from 'node:child_process';
+import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+
+const run = promisify(execFile);
+
+export interface TestPostgres {
+  url: string;
+  stop(): Promise<void>;
+}
+
+export async function startPostgres(): Promise<TestPostgres> {
+  const bin = await serverBinaries();
+  // initdb refuses to run as root, so root runs the server as the `postgres` user the Debian
+  // package creates, in a folder that user owns.
+  const asRoot = process.getuid?.() === 0;
+  const owner = asRoot ? await postgresUser() : undefined;
+  const command = (tool: string, args: string[]) =>
+    owner ? run('runuser', ['-u', 'postgres', '--', join(bin, tool), ...args]) : run(join(bin, tool), args);
+
+  const dir = await mkdtemp(join(tmpdir(), 'pipewright-pg-'));
+  const data = join(dir, 'data');
+  const pgCtl = (args: string[]) => command('pg_ctl', ['-D', data, ...args]);
+  try {
+    if (owner) await chown(dir, owner.uid, owner.gid);
+    // --no-sync: the folder is deleted after the test, so waiting for its files to reach disk is waste.
+    await command('initdb', ['-D', data, '-U', 'postgres', '--auth=trust', '--no-sync']);
+    const port = await startOnFreePort(pgCtl, dir);
+    return {
+      url: `postgres://postgres@127.0.0.1:${port}/postgres`,
+      async stop() {
+        try {
+          await pgCtl(['-w', '-m', 'fast', 'stop']);
+        } finally {
+          await rm(dir, { recursive: true, force: true });
+        }
+      },
+    };
+  } catch (error) {
+    await pgCtl(['-m', 'immediate', 'stop']).catch(() => undefined);
+    await rm(dir, { recursive: true, force: true });
+    throw error;
+  }
+}
+
+/** The bin folder of the newest PostgreSQL the Debian packages installed. */
+async function serverBinaries(): Promise<string> {
+  const root = '/usr/lib/postgresql';
+  const versions = (await readdir(root).catch(() => [] as string[])).filter((name) => /^\d+(\.\d+)?$/.test(name));
+  versions.sort((a, b) => Number(b) - Number(a));
+  for (const version of versions) {
+    const bin = join(root, version, 'bin');
+    const tools = await readdir(bin).catch(() => [] as string[]);
+    if (tools.includes('initdb') && tools.includes('pg_ctl')) return bin;
+  }
+  throw new Error(
+    `No PostgreSQL server binaries (initdb, pg_ctl) under ${root}/*/bin. ` +
+      "Install Debian's postgresql package: apt-get install -y postgresql",
+  );
+}
+
+async function postgresUser(): Promise<{ uid: number; gid: number }> {
+  try {
+    const [uid, gid] = await Promise.all([run('id', ['-u', 'postgres']), run('id', ['-g', 'postgres'])]);
+    return { uid: Number(uid.stdout.trim()), gid: Number(gid.stdout.trim()) };
+  } catch {
+    throw new Error(
+      "Running as root, but there is no 'postgres' user to run the test server as (initdb refuses root). " +
+        "Install Debian's postgresql package, which creates it: apt-get install -y postgresql",
+    );
+  }
+}
+
+/**
+ * A port is free when we ask and may be taken by the time the server binds it (another test file
+ * starting its own server), so a bind failure is retried on a new port.
+ */
+async function startOnFreePort(pgCtl: (args: string[]) => Promise<unknown>, dir: string): Promise<number> {
+  const log = join(dir, 'log');
+  for (let attempt = 1; ; attempt++) {
+    const port = await freePort();
+    try {
+      await pgCtl(['-w', '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1`, '-l', log, 'start']);
+      return port;
+    } catch (error) {
+      const text = await readFile(log, 'utf8').catch(() => '');
+      if (attempt < 3 && /could not bind|address already in use/i.test(text)) continue;
+      throw new Error(`pg_ctl start failed: ${(error as Error).message}\n${text.slice(-2000)}`);
+    }
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
