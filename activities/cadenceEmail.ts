@@ -2,7 +2,8 @@
 import type { Lead } from '../config/lead';
 import type { CadenceStep, Config } from '../config/schema';
 import { renderTemplate } from '../config/template';
-import { messageId, type Mailer } from './mail';
+import type { EmailMessage } from './deliver';
+import { messageId } from './mail';
 
 export interface CadenceEmailInput {
   lead: Lead;
@@ -32,17 +33,15 @@ export function unsubscribeHeaders(unsubscribe: Config['unsubscribe'], leadId: s
   };
 }
 
-export async function sendCadenceEmail(mailer: Mailer, input: CadenceEmailInput): Promise<{ subject: string }> {
+export function cadenceEmailMessage(input: CadenceEmailInput): EmailMessage {
   const { lead, leadId, cadence, stepIndex, step, sender, unsubscribe } = input;
   const context = { lead, sender, unsubscribeUrl: unsubscribeUrl(unsubscribe, leadId) };
-  const subject = renderTemplate(step.subject, context);
-  await mailer.sendMail({
+  return {
     from: { name: sender.name, address: sender.email },
-    to: lead.email,
+    to: { address: lead.email },
     messageId: messageId(leadId, `${cadence}.${stepIndex + 1}`, sender.email),
-    subject,
+    subject: renderTemplate(step.subject, context),
     text: renderTemplate(step.body, context),
     headers: unsubscribeHeaders(unsubscribe, leadId),
-  });
-  return { subject };
+  };
 }

@@ -1,23 +1,51 @@
 import type { Client } from '@temporalio/client';
-import { requestRep, type RepRequestInput } from './requestRep';
-import { sendCadenceEmail, type CadenceEmailInput } from './cadenceEmail';
+import type { Store } from '../store';
+import type { SendKind, SuppressionChannel } from '../store/types';
+import type { JournalEntry } from '../workflows/journal';
+import { cadenceEmailMessage, type CadenceEmailInput } from './cadenceEmail';
+import { deliver, type DeliveryResult } from './deliver';
+import { createLegacyActivities } from './legacy';
 import type { Mailer } from './mail';
-import { escalateSlaBreach, notifyRep, type EscalationInput, type NotifyRepInput } from './repNotices';
+import { escalationMessage, repNoticeMessage, type EscalationInput, type NotifyRepInput } from './repNotices';
+import { requestRep, type RepRequestInput } from './requestRep';
 
 export interface ActivityDeps {
   /** Talks to Temporal for the rep rotation; the worker's own connection. */
   client: Client;
   taskQueue: string;
   mailer: Mailer;
+  store: Store;
 }
 
+/** The idempotency key of a message, chosen by the journey from its own ID and the step. */
+type Keyed<T> = T & { key: string };
+
 /** Every side effect a journey has, with its clients injected so no secret is imported by workflows. */
-export function createActivities({ client, taskQueue, mailer }: ActivityDeps) {
+export function createActivities({ client, taskQueue, mailer, store }: ActivityDeps) {
+  const deps = { store, mailer };
   return {
     requestRep: (input: RepRequestInput) => requestRep(client, taskQueue, input),
-    notifyRep: (input: NotifyRepInput) => notifyRep(mailer, input),
-    escalateSlaBreach: (input: EscalationInput) => escalateSlaBreach(mailer, input),
-    sendCadenceEmail: (input: CadenceEmailInput) => sendCadenceEmail(mailer, input),
+    deliverRepNotice: (input: Keyed<NotifyRepInput>): Promise<DeliveryResult> =>
+      deliver(deps, { key: input.key, journeyId: input.leadId, kind: 'rep-notice', message: repNoticeMessage(input) }),
+    deliverEscalation: (input: Keyed<EscalationInput>): Promise<DeliveryResult> =>
+      deliver(deps, { key: input.key, journeyId: input.leadId, kind: 'escalation', message: escalationMessage(input) }),
+    deliverCadenceEmail: async (input: Keyed<CadenceEmailInput>): Promise<DeliveryResult & { subject: string }> => {
+      const message = cadenceEmailMessage(input);
+      const result = await deliver(deps, { key: input.key, journeyId: input.leadId, kind: 'cadence', message });
+      return { ...result, subject: message.subject };
+    },
+    /** A send whose retries ran out: the ledger says failed, and the journey goes on. */
+    settleFailedSend: async (failed: { key: string; journeyId: string; kind: SendKind; recipient: string; detail: string }): Promise<void> => {
+      // The claim is there unless the very first attempt failed before reaching the ledger.
+      await store.claimSend({ key: failed.key, journeyId: failed.journeyId, kind: failed.kind, channel: 'email', recipient: failed.recipient });
+      await store.settleSend(failed.key, { status: 'failed', detail: failed.detail, at: new Date() });
+    },
+    suppressContact: async (suppression: { email: string; channel: SuppressionChannel; reason: string; source: string }): Promise<void> => {
+      await store.suppress(suppression);
+    },
+    recordJourneyEvents: (entries: JournalEntry[]): Promise<void> =>
+      store.recordEvents(entries.map((entry) => ({ ...entry, at: new Date(entry.at) }))),
+    ...createLegacyActivities(deps),
   };
 }
 

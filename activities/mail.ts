@@ -23,8 +23,14 @@ export function mailerFromEnv(env: NodeJS.ProcessEnv = process.env): Mailer {
   if (parsed.protocol !== 'smtp:' && parsed.protocol !== 'smtps:') {
     throw new Error(`PIPEWRIGHT_SMTP_URL has protocol "${parsed.protocol}": expected smtp: or smtps:`);
   }
-  return nodemailer.createTransport(url);
+  return nodemailer.createTransport({ url, ...SMTP_TIMEOUTS });
 }
+
+/**
+ * nodemailer's defaults (2 minutes to connect, 10 idle) outlast the 2-minute activity that sends:
+ * a hung SMTP server must fail the attempt, so the retry (with the same idempotency key) runs.
+ */
+export const SMTP_TIMEOUTS = { connectionTimeout: 20_000, greetingTimeout: 20_000, socketTimeout: 60_000, dnsTimeout: 10_000 };
 
 /** "Mon, 26 Nov 2026, 10:05 KST" in the reader's own time zone. */
 export function localTime(isoTime: string, timeZone: string): string {

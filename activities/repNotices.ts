@@ -2,7 +2,9 @@
 import type { Lead } from '../config/lead';
 import type { Config, TeamMember } from '../config/schema';
 import { formatDuration } from '../config/duration';
-import { fullName, localTime, messageId, type Mailer } from './mail';
+import type { JourneyState } from '../workflows/messages';
+import type { EmailMessage } from './deliver';
+import { fullName, localTime, messageId } from './mail';
 
 export interface NotifyRepInput {
   lead: Lead;
@@ -20,6 +22,8 @@ export interface EscalationInput {
   due: string;
   /** How late the first touch is at the moment the escalation is sent. */
   lateMs: number;
+  /** What became of the rep's notice: a manager should know when the rep may never have heard. */
+  notice?: JourneyState['notice'];
   sender: Config['sender'];
 }
 
@@ -33,9 +37,9 @@ function leadSummary(lead: Lead): string {
   ].join('\n');
 }
 
-export async function notifyRep(mailer: Mailer, { lead, leadId, rep, firstTouchDue, sender }: NotifyRepInput): Promise<void> {
+export function repNoticeMessage({ lead, leadId, rep, firstTouchDue, sender }: NotifyRepInput): EmailMessage {
   const due = firstTouchDue ? localTime(firstTouchDue, rep.timezone) : undefined;
-  await mailer.sendMail({
+  return {
     from: { name: sender.name, address: sender.email },
     to: { name: rep.name, address: rep.email },
     messageId: messageId(leadId, 'assigned', sender.email),
@@ -49,12 +53,12 @@ export async function notifyRep(mailer: Mailer, { lead, leadId, rep, firstTouchD
       '',
       `When you have reached out: pipewright lead event ${leadId} touched`,
     ].join('\n'),
-  });
+  };
 }
 
-export async function escalateSlaBreach(mailer: Mailer, input: EscalationInput): Promise<void> {
-  const { lead, leadId, rep, manager, due, lateMs, sender } = input;
-  await mailer.sendMail({
+export function escalationMessage(input: EscalationInput): EmailMessage {
+  const { lead, leadId, rep, manager, due, lateMs, notice, sender } = input;
+  return {
     from: { name: sender.name, address: sender.email },
     to: { name: manager.name, address: manager.email },
     cc: { name: rep.name, address: rep.email },
@@ -65,11 +69,18 @@ export async function escalateSlaBreach(mailer: Mailer, input: EscalationInput):
       '',
       `${rep.name} has not made the first touch on ${fullName(lead)} from ${lead.company}.`,
       `It was due by ${localTime(due, manager.timezone)} and is ${formatDuration(lateMs)} late as of this e-mail.`,
+      ...noticeLine(notice, rep),
       '',
       leadSummary(lead),
       '',
       `Rep:       ${rep.name} <${rep.email}>`,
       `Journey:   ${leadId}`,
     ].join('\n'),
-  });
+  };
+}
+
+function noticeLine(notice: EscalationInput['notice'], rep: TeamMember): string[] {
+  if (!notice || notice.status === 'sent') return [];
+  if (notice.status === 'sending') return [`The e-mail telling ${rep.name} about this lead has not been delivered yet: it is still being retried.`];
+  return [`The e-mail telling ${rep.name} about this lead could not be delivered (${notice.status}${notice.detail ? `: ${notice.detail}` : ''}), so ${rep.name} may not know about it.`];
 }

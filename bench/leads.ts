@@ -13,6 +13,8 @@ import { packageRoot } from '../client/paths';
 import { startDevServer } from '../client/servers';
 import { loadConfig } from '../config/load';
 import type { Lead } from '../config/lead';
+import { openStore } from '../store';
+import { startEmbeddedStore } from '../store/embedded';
 import { createWorker } from '../worker/worker';
 
 const options = new Command('npm run bench --')
@@ -78,6 +80,9 @@ async function main(): Promise<void> {
       if (mail.subject.startsWith('New inbound lead') && match) notifiedAt.set(match[1]!, performance.now());
     },
   });
+  // The store `pipewright dev` runs: PGlite behind a local port.
+  const embedded = await startEmbeddedStore({ dataDir: join(dataDir, 'store'), port: 0 });
+  const store = await openStore(embedded.url);
   const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
   const worker = await createWorker({
     connection: env.nativeConnection,
@@ -85,6 +90,7 @@ async function main(): Promise<void> {
     taskQueue,
     client: env.client,
     mailer: sink.mailer({ pooled: true }),
+    store,
     workflowBundle,
   });
 
@@ -98,7 +104,7 @@ async function main(): Promise<void> {
     const leadRate = await burst('leads', leads, concurrency, async () => {
       const l = lead('burst');
       burstLeads.push(l.email);
-      await addLead(env.client, taskQueue, config, l);
+      await addLead(env.client, store, taskQueue, config, l);
     });
     // Let the burst's journeys reach their SDRs first, so the steady phase measures itself alone.
     const drained = progress('burst SDRs notified', leads);
@@ -124,7 +130,7 @@ async function main(): Promise<void> {
       if (wait > 0) await new Promise((r) => setTimeout(r, wait));
       const l = lead('steady');
       addedAt.set(l.email, performance.now());
-      adds.push(addLead(env.client, taskQueue, config, l).then(() => bar.increment()));
+      adds.push(addLead(env.client, store, taskQueue, config, l).then(() => bar.increment()));
     }
     await Promise.all(adds);
     bar.stop();
@@ -146,6 +152,8 @@ async function main(): Promise<void> {
     if (latencies.length < total) console.log(`  WARNING: ${total - latencies.length} leads had no notification within 60 s`);
   });
   await sink.close();
+  await store.close();
+  await embedded.close();
   await env.teardown();
   rmSync(dataDir, { recursive: true, force: true });
 }

@@ -1,18 +1,23 @@
 #!/usr/bin/env node
 // The `pipewright` command. Each subcommand is a thin shell over client/, worker/ and config/.
 import { readFileSync } from 'node:fs';
-import type { Client } from '@temporalio/client';
+import type { Client, Connection } from '@temporalio/client';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { loadConfig } from '../config/load';
-import { formatDuration } from '../config/duration';
 import { ValidationError } from '../config/validation';
-import { connectClient, temporalSettings } from './connection';
+import { DEV_STORE_PORT, openStore, startEmbeddedStore, type Store } from '../store';
+import { SUPPRESSION_CHANNELS, type SuppressionChannel } from '../store/types';
+import { LEAD_EVENTS } from '../workflows/messages';
+import { connectClient, connectStore, temporalSettings } from './connection';
+import { contactRecord } from './contacts';
+import { describeContact, describeJourney, describeListed } from './describe';
 import { runDev } from './dev';
 import { createIntake } from './intake';
-import { addLead, parseLead, sendLeadEvent, showLead } from './leads';
+import { listJourneys, SLA_STATUSES, STAGES, type JourneyFilter } from './journeyList';
+import { registerSearchAttributes } from './searchAttributes';
+import { addLead, emailOf, parseLead, sendLeadEvent, showLead, toLeadId } from './leads';
 import { defaultConfigFile } from './paths';
 import { ensureServer } from './servers';
-import { LEAD_EVENTS, type JourneyState } from '../workflows/messages';
 
 const program = new Command('pipewright')
   .description('Durable lead routing and sales cadences on Temporal.')
@@ -26,8 +31,9 @@ program
   .addOption(new Option('--ui-port <port>', 'Temporal Web UI port').default(8233).argParser(port))
   .addOption(new Option('--smtp-port <port>', 'mail sink SMTP port').default(1025).argParser(port))
   .addOption(new Option('--intake-port <port>', 'HTTP intake port').default(8080).argParser(port))
+  .addOption(new Option('--store-port <port>', 'the embedded store\'s PostgreSQL port').default(DEV_STORE_PORT).argParser(port))
   .option('--config <file>', 'config for leads added through the intake (PIPEWRIGHT_CONFIG)', defaultConfigFile())
-  .action(async (opts: { data: string; port: number; uiPort: number; smtpPort: number; intakePort: number; config: string }) => {
+  .action(async (opts: { data: string; port: number; uiPort: number; smtpPort: number; intakePort: number; storePort: number; config: string }) => {
     loadConfig(opts.config);
     await runDev({
       dataDir: opts.data,
@@ -35,6 +41,7 @@ program
       uiPort: opts.uiPort,
       smtpPort: opts.smtpPort,
       intakePort: opts.intakePort,
+      storePort: opts.storePort,
       configFile: opts.config,
       taskQueue: temporalSettings().taskQueue,
     });
@@ -50,19 +57,21 @@ program
 
 program
   .command('intake')
-  .description('serve the HTTP intake (leads, events, unsubscribe links) against the Temporal server in TEMPORAL_ADDRESS')
+  .description('serve the HTTP intake (leads, events, unsubscribe links) against the Temporal server in TEMPORAL_ADDRESS and the store in PIPEWRIGHT_DATABASE_URL')
   .addOption(new Option('--port <port>', 'port to listen on').default(8080).argParser(port))
   .option('--host <host>', 'address to listen on', '127.0.0.1')
   .option('--config <file>', 'config for new leads (PIPEWRIGHT_CONFIG)', defaultConfigFile())
   .action(async (opts: { port: number; host: string; config: string }) => {
     loadConfig(opts.config);
-    await withClient(async (client, taskQueue) => {
-      const intake = createIntake({ client, taskQueue, configFile: opts.config });
-      await intake.listen({ host: opts.host, port: opts.port });
-      console.log(`intake: listening on http://${opts.host}:${opts.port}`);
-      await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
-      await intake.close();
-    });
+    await withStore((store) =>
+      withClient(async (client, taskQueue) => {
+        const intake = createIntake({ client, store, taskQueue, configFile: opts.config });
+        await intake.listen({ host: opts.host, port: opts.port });
+        console.log(`intake: listening on http://${opts.host}:${opts.port}, store ${store.url}`);
+        await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+        await intake.close();
+      }),
+    );
   });
 
 const config = program.command('config').description('check config files');
@@ -77,7 +86,7 @@ config
     );
   });
 
-const lead = program.command('lead').description('start, inspect and update lead journeys');
+const lead = program.command('lead').description('start, inspect, list and update lead journeys');
 lead
   .command('add <file>')
   .description('start a journey for the lead in a JSON file ("-" reads standard input) and print its ID')
@@ -87,16 +96,19 @@ lead
     const subject = file === '-' ? 'lead (stdin)' : file;
     const leadData = parseLead(readJson(file, subject), subject);
     const cfg = loadConfig(opts.config);
-    await withClient(async (client, taskQueue) => {
-      const { leadId, started } = await addLead(client, taskQueue, cfg, leadData);
-      console.log(leadId);
-      if (!started) console.error(`${leadId} already has a journey; nothing new was started`);
-    });
+    await withStore((store) =>
+      withClient(async (client, taskQueue) => {
+        const { leadId, started, suppressed } = await addLead(client, store, taskQueue, cfg, leadData);
+        console.log(leadId);
+        if (!started) console.error(`${leadId} already has a journey; nothing new was started`);
+        if (suppressed) console.error(`${leadData.email}: ${suppressed}; the journey will not e-mail them`);
+      }),
+    );
   });
 
 lead
   .command('show <id>')
-  .description('print where a journey is: stage, owner, SLA, touches sent, next step (ID or lead e-mail)')
+  .description('print where a journey is: stage, owner, SLA, e-mails sent, next step, outcome (ID or lead e-mail)')
   .option('--json', 'print the raw state as JSON')
   .action((id: string, opts: { json?: boolean }) =>
     withClient(async (client) => {
@@ -106,12 +118,93 @@ lead
   );
 
 lead
+  .command('list')
+  .description('list journeys by stage, owner and SLA status (search attributes; no lead data is searched)')
+  .addOption(new Option('--stage <stage>', 'only journeys at this stage').choices(STAGES))
+  .option('--owner <email>', "only journeys owned by this rep's e-mail")
+  .addOption(new Option('--sla <status>', 'only journeys whose first-touch SLA is').choices(SLA_STATUSES))
+  .addOption(new Option('--limit <n>', 'at most this many').default(100).argParser(positive))
+  .option('--json', 'print one JSON object a line')
+  .action((opts: JourneyFilter & { limit: number; json?: boolean }) =>
+    withClient(async (client) => {
+      let shown = 0;
+      for await (const journey of listJourneys(client, opts, opts.limit)) {
+        console.log(opts.json ? JSON.stringify(journey) : describeListed(journey));
+        shown++;
+      }
+      if (!opts.json) console.error(`${shown} journey(s)${shown === opts.limit ? ` (the first ${opts.limit}; --limit for more)` : ''}`);
+    }),
+  );
+
+lead
   .command('event <id> <event>')
   .description(`tell a journey what happened: ${LEAD_EVENTS.join(' | ')} (ID or lead e-mail)`)
   .action((id: string, event: string) =>
+    withStore((store) =>
+      withClient(async (client) => {
+        const { delivered } = await sendLeadEvent(client, store, id, event, 'cli');
+        if (event === 'unsubscribed') console.log(`unsubscribed: ${emailOf(id)} is suppressed on every channel${delivered ? ` and ${toLeadId(id)} was stopped` : ' (no running journey to stop)'}`);
+        else console.log(`${event}: delivered to ${id}`);
+      }),
+    ),
+  );
+
+const contact = program.command('contact').description("a contact's suppressions and what was sent to them, from the store");
+contact
+  .command('show <email>')
+  .description('print the contact, their suppressions, the messages sent to them and their journey events')
+  .option('--json', 'print it as JSON')
+  .action((email: string, opts: { json?: boolean }) =>
+    withStore(async (store) => {
+      const found = await contactRecord(store, email);
+      console.log(opts.json ? JSON.stringify(found, null, 2) : describeContact(found));
+    }),
+  );
+contact
+  .command('suppress <email>')
+  .description('never contact this address again on a channel (every journey checks before each send)')
+  .addOption(new Option('--channel <channel>', 'which channel').choices(SUPPRESSION_CHANNELS).default('all'))
+  .requiredOption('--reason <text>', 'why, for whoever reads it later (e.g. "asked by phone")')
+  .action((email: string, opts: { channel: SuppressionChannel; reason: string }) =>
+    withStore(async (store) => {
+      const { created } = await store.suppress({ email, channel: opts.channel, reason: opts.reason, source: 'cli' });
+      console.log(`${email}: ${opts.channel} ${created ? 'suppressed' : 'was already suppressed'}`);
+    }),
+  );
+contact
+  .command('unsuppress <email>')
+  .description('lift a suppression (on "all", every channel\'s)')
+  .addOption(new Option('--channel <channel>', 'which channel').choices(SUPPRESSION_CHANNELS).default('all'))
+  .action((email: string, opts: { channel: SuppressionChannel }) =>
+    withStore(async (store) => {
+      const removed = await store.unsuppress(email, opts.channel);
+      console.log(`${email}: ${removed ? `${removed} suppression(s) lifted` : `no ${opts.channel} suppression to lift`}`);
+    }),
+  );
+
+const storeCommand = program.command('store').description("Pipewright's system of record (PostgreSQL)");
+storeCommand
+  .command('serve')
+  .description('serve the embedded store (PGlite: PostgreSQL in WASM, no install) alone, for a worker and intake run as separate processes')
+  .option('--data <dir>', 'where it keeps its data (omit for memory only)')
+  .addOption(new Option('--port <port>', 'PostgreSQL port (0 for any free one)').default(DEV_STORE_PORT).argParser((v) => (v === '0' ? 0 : port(v))))
+  .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .action(async (opts: { data?: string; port: number; host: string }) => {
+    const embedded = await startEmbeddedStore({ dataDir: opts.data, port: opts.port, host: opts.host });
+    // Applies the migrations once, so the first client does not pay for them.
+    await (await openStore(embedded.url)).close();
+    console.log(`store: serving ${embedded.url} (PGlite, ${opts.data ? `data in ${opts.data}` : 'in memory'}); Ctrl-C stops it`);
+    await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+    await embedded.close();
+  });
+
+program
+  .command('setup')
+  .description("register Pipewright's search attributes (stage, owner, source, SLA status) on the namespace in TEMPORAL_NAMESPACE; once per cluster")
+  .action(() =>
     withClient(async (client) => {
-      await sendLeadEvent(client, id, event);
-      console.log(`${event}: delivered to ${id}`);
+      const added = await registerSearchAttributes(client.connection as Connection, client.options.namespace);
+      console.log(added.length ? `registered on namespace ${client.options.namespace}: ${added.join(', ')}` : `namespace ${client.options.namespace} already has Pipewright's search attributes`);
     }),
   );
 
@@ -128,6 +221,22 @@ function port(value: string): number {
   const n = Number(value);
   if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`expected a port number, got "${value}"`);
   return n;
+}
+
+function positive(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number above 0, got "${value}"`);
+  return n;
+}
+
+/** Runs one command's calls on the store in PIPEWRIGHT_DATABASE_URL (by default `pipewright dev`'s), then closes it. */
+async function withStore(use: (store: Store) => Promise<void>): Promise<void> {
+  const store = await connectStore();
+  try {
+    await use(store);
+  } finally {
+    await store.close();
+  }
 }
 
 /** Runs one command's calls on a client for the Temporal server in the environment, then closes it. */
@@ -153,26 +262,6 @@ function readJson(file: string, subject: string): unknown {
   } catch (err) {
     throw new ValidationError(subject, [`not valid JSON: ${(err as Error).message}`]);
   }
-}
-
-function describeJourney(s: JourneyState & { status: string }): string {
-  const when = (iso: string) => `${iso} (${relative(iso)})`;
-  const lines = [`${s.leadId}  [${s.status.toLowerCase()}]`, `  stage:   ${s.stage}`];
-  if (s.qualification) lines.push(`  ICP fit: ${s.qualification.fits ? 'yes' : `no: ${s.qualification.misses.join('; ')}`}`);
-  if (s.owner) lines.push(`  owner:   ${s.owner.name} <${s.owner.email}> (${s.owner.role})`);
-  if (s.sla) lines.push(`  SLA:     first touch due ${when(s.sla.due)}: ${s.sla.status}${s.sla.escalatedTo ? `, escalated to ${s.sla.escalatedTo}` : ''}`);
-  if (s.firstTouchAt) lines.push(`  touched: ${s.firstTouchAt}`);
-  lines.push(`  sent:    ${s.touches.length ? `${s.touches.length} e-mail(s)` : 'nothing yet'}`);
-  for (const t of s.touches) lines.push(`    ${t.sentAt}  ${t.cadence} #${t.step}: ${t.subject}`);
-  lines.push(`  next:    ${s.next ? `${s.next.what}, due ${when(s.next.dueAt)}` : 'nothing scheduled'}`);
-  if (s.repliedAt) lines.push(`  replied: ${s.repliedAt}`);
-  if (s.unsubscribedAt) lines.push(`  unsubscribed: ${s.unsubscribedAt}`);
-  return lines.join('\n');
-}
-
-function relative(iso: string): string {
-  const ms = new Date(iso).getTime() - Date.now();
-  return ms >= 0 ? `in ${formatDuration(ms)}` : `${formatDuration(-ms)} ago`;
 }
 
 program.parseAsync().catch((err: unknown) => {

@@ -1,5 +1,6 @@
 import { Client, Connection } from '@temporalio/client';
 import { loadClientConnectConfig, type ClientConnectConfig } from '@temporalio/envconfig';
+import { openStore, storeUrlFromEnv, type Store } from '../store';
 
 /**
  * Where Temporal is, from Temporal's own settings: TEMPORAL_ADDRESS, TEMPORAL_NAMESPACE,
@@ -23,4 +24,18 @@ export async function connectClient(settings = temporalSettings()): Promise<Clie
     );
   }
   return new Client({ connection, namespace: settings.namespace });
+}
+
+/** The store in PIPEWRIGHT_DATABASE_URL, by default the one `pipewright dev` serves; migrated on open. */
+export async function connectStore(): Promise<Store> {
+  const url = storeUrlFromEnv();
+  try {
+    return await openStore(url);
+  } catch (err) {
+    const shown = url.replace(/\/\/([^:@/]+):[^@/]*@/, '//$1:***@');
+    throw new Error(
+      `cannot reach the store at ${shown}: ${(err as Error).message}\n` +
+        'Start one with `pipewright dev`, or point PIPEWRIGHT_DATABASE_URL at your PostgreSQL (postgres://user:password@host:5432/db).',
+    );
+  }
 }

@@ -4,6 +4,8 @@ import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { openStore } from '../store';
+import { startEmbeddedStore } from '../store/embedded';
 import { createWorker } from '../worker/worker';
 import type { FastifyInstance } from 'fastify';
 import { createIntake } from './intake';
@@ -16,6 +18,7 @@ export interface DevOptions {
   uiPort: number;
   smtpPort: number;
   intakePort: number;
+  storePort: number;
   taskQueue: string;
   configFile: string;
 }
@@ -30,6 +33,7 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     ['Web UI', options.uiPort, '--ui-port'],
     ['mail sink', options.smtpPort, '--smtp-port'],
     ['intake', options.intakePort, '--intake-port'],
+    ['store', options.storePort, '--store-port'],
   ] as const;
   for (const [what, port, flag] of ports) {
     if (await portInUse(port)) {
@@ -50,6 +54,10 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     log,
   );
 
+  // PGlite: real PostgreSQL in WASM, served on a port so the CLI and other processes use the same client.
+  const storeFolder = join(dataDir, 'store');
+  const embedded = await startEmbeddedStore({ dataDir: storeFolder, port: options.storePort });
+  const store = await openStore(embedded.url);
   const mailFolder = join(dataDir, 'mail');
   const sink = await startMailSink({
     port: options.smtpPort,
@@ -64,12 +72,14 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
       taskQueue: options.taskQueue,
       client: env.client,
       mailer: sink.mailer(),
+      store,
     });
-    intake = createIntake({ client: env.client, taskQueue: options.taskQueue, configFile: options.configFile });
+    intake = createIntake({ client: env.client, store, taskQueue: options.taskQueue, configFile: options.configFile });
     await intake.listen({ host: '127.0.0.1', port: options.intakePort });
     log(`Temporal dev server   127.0.0.1:${options.port} (namespace ${env.namespace ?? 'default'}, state in ${join(dataDir, 'temporal.sqlite')})`);
     log(`Temporal Web UI       http://127.0.0.1:${options.uiPort}`);
     log(`Mail sink (SMTP)      ${sink.url}, messages saved in ${mailFolder}`);
+    log(`Store (PostgreSQL)    ${embedded.url} (PGlite, data in ${storeFolder}; PIPEWRIGHT_DATABASE_URL for other processes)`);
     log(`Worker                task queue "${options.taskQueue}"`);
     log(`Intake (HTTP)         http://127.0.0.1:${options.intakePort}: POST /leads, GET /leads/:id, POST /leads/:id/events/:event, /unsubscribe?lead=`);
     log(`Config (intake leads) ${options.configFile}`);
@@ -77,14 +87,18 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     log('Try, in another terminal:');
     log('  npx pipewright lead add config/examples/leads/inbound-fit.json');
     log('  npx pipewright lead show dana@northwind-mfg.example');
+    log('  npx pipewright lead list --stage working');
+    log('  npx pipewright contact show dana@northwind-mfg.example');
     log(`  curl -X POST -H 'content-type: application/json' -d @config/examples/leads/nurture.json http://127.0.0.1:${options.intakePort}/leads`);
     log('Ctrl-C stops everything; journeys in flight resume on the next start.');
     // The SDK's runtime turns SIGINT/SIGTERM into a graceful worker shutdown; run() then returns.
     await worker.run();
   } finally {
-    log('stopping: intake, mail sink, Temporal dev server');
+    log('stopping: intake, mail sink, store, Temporal dev server');
     await intake?.close();
     await sink.close();
+    await store.close();
+    await embedded.close();
     await env.teardown();
   }
 }

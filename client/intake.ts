@@ -4,16 +4,18 @@ import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { loadConfig } from '../config/load';
 import { ValidationError } from '../config/validation';
+import type { Store } from '../store';
 import { addLead, LeadRequestError, parseLead, sendLeadEvent, showLead } from './leads';
 
 export interface IntakeOptions {
   client: Client;
+  store: Store;
   taskQueue: string;
   /** Read for every new lead, so a corrected config applies to the next lead without a restart. */
   configFile: string;
 }
 
-export function createIntake({ client, taskQueue, configFile }: IntakeOptions): FastifyInstance {
+export function createIntake({ client, store, taskQueue, configFile }: IntakeOptions): FastifyInstance {
   const app = Fastify({ logger: false });
   // RFC 8058 one-click unsubscribes arrive as a form post whose body we do not need.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -28,15 +30,15 @@ export function createIntake({ client, taskQueue, configFile }: IntakeOptions): 
 
   app.post('/leads', async (req, reply) => {
     const lead = parseLead(req.body, 'lead');
-    const added = await addLead(client, taskQueue, loadConfig(configFile), lead);
+    const added = await addLead(client, store, taskQueue, loadConfig(configFile), lead);
     return reply.status(added.started ? 201 : 200).send(added);
   });
 
   app.get<{ Params: { id: string } }>('/leads/:id', async (req) => showLead(client, req.params.id));
 
   app.post<{ Params: { id: string; event: string } }>('/leads/:id/events/:event', async (req, reply) => {
-    await sendLeadEvent(client, req.params.id, req.params.event);
-    return reply.status(202).send({ delivered: req.params.event, to: req.params.id });
+    const { delivered } = await sendLeadEvent(client, store, req.params.id, req.params.event, 'api');
+    return reply.status(202).send({ event: req.params.event, to: req.params.id, delivered });
   });
 
   // A GET only shows a button: mail scanners open links, and must not unsubscribe anyone.
@@ -49,12 +51,9 @@ export function createIntake({ client, taskQueue, configFile }: IntakeOptions): 
 
   app.post<{ Querystring: { lead?: string } }>('/unsubscribe', async (req, reply) => {
     const lead = requireLead(req.query.lead);
-    try {
-      await sendLeadEvent(client, lead, 'unsubscribed');
-    } catch (err) {
-      // Unsubscribing twice, or after the cadence ended, is still a success for the person asking.
-      if (!(err instanceof LeadRequestError && err.status === 409)) throw err;
-    }
+    // The suppression is stored whether or not the journey still runs: twice, or after the cadence
+    // ended, is still a success for the person asking.
+    await sendLeadEvent(client, store, lead, 'unsubscribed', 'link');
     return reply.type('text/html').send(page('Unsubscribed', '<p>You will get no more e-mail from us.</p>', lead));
   });
 

@@ -3,7 +3,9 @@ import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Clien
 import { LeadSchema, leadJourneyId, type Lead } from '../config/lead';
 import type { Config } from '../config/schema';
 import { parseOrThrow } from '../config/validation';
-import { LEAD_EVENTS, journeyStateQuery, type JourneyInput, type JourneyState, type LeadEvent } from '../workflows/messages';
+import type { Store } from '../store';
+import type { Suppression } from '../store/types';
+import { JOURNEY_VERSION, LEAD_EVENTS, journeyStateQuery, type JourneyInput, type JourneyState, type LeadEvent } from '../workflows/messages';
 
 /** Why an event or a look-up could not reach a journey; `status` is the HTTP status the intake answers. */
 export class LeadRequestError extends Error {
@@ -20,6 +22,8 @@ export interface AddedLead {
   leadId: string;
   /** False when the lead already had a journey: adding a lead twice never starts a second one. */
   started: boolean;
+  /** Set when the address must not be e-mailed: the journey runs, but its e-mails are skipped. */
+  suppressed?: string;
 }
 
 /** A lead from outside (a file, a form, a CRM); throws a ValidationError naming every bad field. */
@@ -27,10 +31,13 @@ export function parseLead(data: unknown, subject = 'lead'): Lead {
   return parseOrThrow(LeadSchema, data, subject);
 }
 
-/** Starts the journey of a validated lead, following this config snapshot. */
-export async function addLead(client: Client, taskQueue: string, config: Config, lead: Lead): Promise<AddedLead> {
+/** Records the contact and starts the journey of a validated lead, following this config snapshot. */
+export async function addLead(client: Client, store: Store, taskQueue: string, config: Config, lead: Lead): Promise<AddedLead> {
   const leadId = leadJourneyId(lead);
-  const input: JourneyInput = { lead, config };
+  const input: JourneyInput = { version: JOURNEY_VERSION, lead, config };
+  await store.upsertContact(lead);
+  const suppression = await store.suppressionFor(lead.email, 'email');
+  const suppressed = suppression && describeSuppression(suppression);
   try {
     await client.workflow.start('leadJourney', {
       workflowId: leadId,
@@ -39,16 +46,25 @@ export async function addLead(client: Client, taskQueue: string, config: Config,
       // A closed journey (unsubscribed, nurtured to the end) is not restarted by a re-import.
       workflowIdReusePolicy: 'REJECT_DUPLICATE',
     });
-    return { leadId, started: true };
+    return { leadId, started: true, ...(suppressed && { suppressed }) };
   } catch (err) {
-    if (err instanceof WorkflowExecutionAlreadyStartedError) return { leadId, started: false };
+    if (err instanceof WorkflowExecutionAlreadyStartedError) return { leadId, started: false, ...(suppressed && { suppressed }) };
     throw err;
   }
+}
+
+export function describeSuppression(s: Suppression): string {
+  return `${s.channel === 'all' ? 'every channel' : s.channel} suppressed since ${s.createdAt.toISOString()}: ${s.reason} (${s.source})`;
 }
 
 /** Accepts a journey ID or the lead's e-mail address. */
 export function toLeadId(idOrEmail: string): string {
   return idOrEmail.startsWith('lead-') ? idOrEmail : leadJourneyId({ email: idOrEmail });
+}
+
+/** The contact's address behind a journey ID (or the address itself). */
+export function emailOf(idOrEmail: string): string {
+  return toLeadId(idOrEmail).slice('lead-'.length);
 }
 
 export async function showLead(client: Client, idOrEmail: string): Promise<JourneyState & { status: string }> {
@@ -61,24 +77,38 @@ export async function showLead(client: Client, idOrEmail: string): Promise<Journ
   }
 }
 
-export async function sendLeadEvent(client: Client, idOrEmail: string, event: string): Promise<void> {
+/**
+ * Tells a journey what happened. An unsubscribe is first written to the store as a suppression on
+ * every channel, so it holds even when the journey has ended (or never existed): it then reports
+ * whether a running journey was also told.
+ */
+export async function sendLeadEvent(client: Client, store: Store, idOrEmail: string, event: string, source: string): Promise<{ delivered: boolean }> {
   if (!(LEAD_EVENTS as readonly string[]).includes(event)) {
     throw new LeadRequestError(`event: "${event}" is not a lead event; expected one of ${LEAD_EVENTS.join(', ')}`, 400);
   }
+  const unsubscribe = event === 'unsubscribed';
+  if (unsubscribe) await store.suppress({ email: emailOf(idOrEmail), channel: 'all', reason: 'unsubscribed', source });
   const handle = client.workflow.getHandle(toLeadId(idOrEmail));
   try {
     const { status } = await handle.describe();
     if (status.name !== 'RUNNING') {
+      if (unsubscribe) return { delivered: false };
       throw new LeadRequestError(`journey ${handle.workflowId} has ended (${status.name.toLowerCase()}); the ${event} event was not delivered`, 409);
     }
     await handle.signal(event as LeadEvent);
+    return { delivered: true };
   } catch (err) {
+    if (unsubscribe && isNotFound(err)) return { delivered: false };
     throw notFound(err, idOrEmail);
   }
 }
 
+function isNotFound(err: unknown): boolean {
+  return err instanceof WorkflowNotFoundError || (err as Error)?.name === 'WorkflowNotFoundError';
+}
+
 function notFound(err: unknown, idOrEmail: string): unknown {
-  if (err instanceof WorkflowNotFoundError || (err as Error)?.name === 'WorkflowNotFoundError') {
+  if (isNotFound(err)) {
     return new LeadRequestError(`no journey for "${idOrEmail}" (looked for workflow ID ${toLeadId(idOrEmail)})`, 404);
   }
   return err;

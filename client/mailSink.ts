@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { simpleParser, type AddressObject } from 'mailparser';
 import nodemailer from 'nodemailer';
-import type { Mailer } from '../activities/mail';
+import { SMTP_TIMEOUTS, type Mailer } from '../activities/mail';
 import { SMTPServer } from 'smtp-server';
 
 export interface ReceivedMail {
@@ -37,7 +37,15 @@ export interface MailSink {
 const addresses = (field: AddressObject | AddressObject[] | undefined): string[] =>
   (Array.isArray(field) ? field : field ? [field] : []).flatMap((a) => a.value.map((v) => v.address ?? ''));
 
-export async function startMailSink(options: { port?: number; folder?: string; onMessage?: (mail: ReceivedMail) => void } = {}): Promise<MailSink> {
+export interface MailSinkOptions {
+  port?: number;
+  folder?: string;
+  onMessage?: (mail: ReceivedMail) => void;
+  /** Refuses a recipient with this SMTP reply (e.g. "550 5.1.1 no such user"), as a real server refuses a dead address. */
+  rejectRecipient?: (address: string) => string | undefined;
+}
+
+export async function startMailSink(options: MailSinkOptions = {}): Promise<MailSink> {
   const messages: ReceivedMail[] = [];
   const waiters = new Set<() => void>();
   let saved = 0;
@@ -47,6 +55,12 @@ export async function startMailSink(options: { port?: number; folder?: string; o
     authOptional: true,
     disabledCommands: ['STARTTLS'],
     logger: false,
+    onRcptTo(address, _session, callback) {
+      const refusal = options.rejectRecipient?.(address.address);
+      if (!refusal) return callback();
+      const code = Number(refusal.slice(0, 3));
+      callback(Object.assign(new Error(refusal.slice(4)), { responseCode: code }));
+    },
     onData(stream, _session, callback) {
       const chunks: Buffer[] = [];
       stream.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -111,7 +125,7 @@ export async function startMailSink(options: { port?: number; folder?: string; o
       });
     },
     mailer: ({ pooled = false } = {}) =>
-      nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...(pooled ? { pool: true, maxConnections: 5 } : {}) }),
+      nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, ...SMTP_TIMEOUTS, ...(pooled ? { pool: true, maxConnections: 5 } : {}) }),
     close: () => new Promise((resolve) => server.close(() => resolve())),
   };
 }

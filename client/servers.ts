@@ -5,6 +5,7 @@ import { accessSync, constants, existsSync, mkdirSync, readdirSync, statSync, wr
 import { homedir } from 'node:os';
 import { delimiter, join } from 'node:path';
 import { TestWorkflowEnvironment, type DevServerConfig } from '@temporalio/testing';
+import { JOURNEY_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
 
 export type ServerKind = 'dev-server' | 'test-server';
 
@@ -100,7 +101,8 @@ export async function ensureServer(kind: ServerKind, log: Log = () => {}): Promi
 
 /**
  * Starts the dev server on 127.0.0.1, as `pipewright dev`, the end-to-end tests and the benchmark
- * all run it: SQLite in WAL mode (in a file when `dbFilename` is given, so state survives restarts).
+ * all run it: SQLite in WAL mode (in a file when `dbFilename` is given, so state survives restarts),
+ * with the journeys' search attributes registered.
  */
 export async function startDevServer(
   options: Omit<DevServerConfig, 'type' | 'executable' | 'ip' | 'extraArgs'> = {},
@@ -108,7 +110,13 @@ export async function startDevServer(
 ): Promise<TestWorkflowEnvironment> {
   const path = await ensureServer('dev-server', log);
   return TestWorkflowEnvironment.createLocal({
-    server: { ...options, executable: { type: 'existing-path', path }, ip: '127.0.0.1', extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'] },
+    server: {
+      ...options,
+      executable: { type: 'existing-path', path },
+      ip: '127.0.0.1',
+      searchAttributes: JOURNEY_SEARCH_ATTRIBUTES,
+      extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'],
+    },
   });
 }
 

@@ -84,6 +84,14 @@ export const ConfigSchema = z
       firstTouch: z.strictObject({ inbound: Duration.optional(), outbound: Duration.optional() }),
     }),
     cadences: z.strictObject({ nurture: CadenceSchema }),
+    journey: z
+      .strictObject({
+        /** How long after the last nurture e-mail a reply still reaches an SDR. */
+        replyWindow: Duration.default('30d'),
+        /** A journey with no touch, reply or other event for this long ends, and its history with it. */
+        endAfterInactivity: Duration.default('90d'),
+      })
+      .default({ replyWindow: '30d', endAfterInactivity: '90d' }),
   })
   .superRefine((config, ctx) => {
     const emails = config.team.map((member) => member.email.toLowerCase());

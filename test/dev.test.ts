@@ -40,15 +40,16 @@ async function waitForOutput(output: () => string, pattern: RegExp, timeoutMs: n
 }
 
 test('a journey started before a restart of pipewright dev breaches its SLA after it', async () => {
-  const [port, uiPort, smtpPort, intakePort] = [await freePort(), await freePort(), await freePort(), await freePort()];
-  const args = ['dev', '--data', dataDir, '--port', String(port), '--ui-port', String(uiPort), '--smtp-port', String(smtpPort), '--intake-port', String(intakePort), '--config', configFile];
-  const env = { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, PIPEWRIGHT_CONFIG: configFile };
+  const [port, uiPort, smtpPort, intakePort, storePort] = [await freePort(), await freePort(), await freePort(), await freePort(), await freePort()];
+  const args = ['dev', '--data', dataDir, '--port', String(port), '--ui-port', String(uiPort), '--smtp-port', String(smtpPort), '--intake-port', String(intakePort), '--store-port', String(storePort), '--config', configFile];
+  const env = { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, PIPEWRIGHT_CONFIG: configFile, PIPEWRIGHT_DATABASE_URL: `postgres://postgres@127.0.0.1:${storePort}/postgres` };
 
   let dev = await startPipewright(args, {}, /Ctrl-C stops everything/);
   expect(dev.output()).toContain(`Temporal dev server   127.0.0.1:${port}`);
   expect(dev.output()).toContain(`Temporal Web UI       http://127.0.0.1:${uiPort}`);
   expect(dev.output()).toContain(`Mail sink (SMTP)      smtp://127.0.0.1:${smtpPort}, messages saved in ${join(dataDir, 'mail')}`);
   expect(dev.output()).toContain(`Intake (HTTP)         http://127.0.0.1:${intakePort}`);
+  expect(dev.output()).toContain(`Store (PostgreSQL)    postgres://postgres@127.0.0.1:${storePort}/postgres (PGlite, data in ${join(dataDir, 'store')}`);
   const ui = await fetch(`http://127.0.0.1:${uiPort}/`);
   expect(ui.status).toBe(200);
 
@@ -58,13 +59,18 @@ test('a journey started before a restart of pipewright dev breaches its SLA afte
   await waitForOutput(dev.output, /mail: to \S+: "New inbound lead: Dana Whitfield/, 10_000);
 
   expect(await interrupt(dev.child)).toBe(0);
-  expect(dev.output()).toContain('stopping: intake, mail sink, Temporal dev server');
+  expect(dev.output()).toContain('stopping: intake, mail sink, store, Temporal dev server');
 
   dev = await startPipewright(args, {}, /Ctrl-C stops everything/);
   try {
     const shown = await pipewright(['lead', 'show', lead.email, '--json'], { env });
     expect(JSON.parse(shown.stdout)).toMatchObject({ stage: 'working', sla: { status: 'pending' } });
     await waitForOutput(dev.output, /mail: to alex\.kim@pipewright\.example, \S+: "SLA breached: Dana Whitfield/, 30_000);
+    // The store kept what happened before the restart: the CLI reads it through the same port.
+    // (The message reaches the sink a moment before the ledger records it as sent.)
+    const sends = async () => JSON.parse((await pipewright(['contact', 'show', lead.email, '--json'], { env })).stdout).sends as { kind: string; status: string }[];
+    for (let i = 0; i < 20 && !(await sends()).every((m) => m.status === 'sent'); i++) await new Promise((r) => setTimeout(r, 250));
+    expect(await sends()).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'rep-notice', status: 'sent' }), expect.objectContaining({ kind: 'escalation', status: 'sent' })]));
     const saved = readdirSync(join(dataDir, 'mail')).filter((f) => f.endsWith('.eml'));
     expect(saved).toHaveLength(2);
     expect(saved.map((f) => readFileSync(join(dataDir, 'mail', f), 'utf8')).join('\n')).toMatch(/Subject: SLA breached: Dana Whitfield/);

@@ -1,12 +1,14 @@
 // End to end on the Temporal dev server, the way an operator runs Pipewright: the `pipewright worker`
-// process, the `pipewright lead ...` commands, and a real SMTP server receiving the mail.
+// process, the `pipewright lead ...` and `contact ...` commands, a real SMTP server receiving the
+// mail, and the store on a real PostgreSQL server (the other tests use PGlite).
 import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startMailSink, type MailSink } from '../client/mailSink';
-import { exampleConfigFile, fittingLead, sdrNoticeAbout } from './support/fixtures';
+import { exampleConfigFile, fittingLead, nurtureLead, sdrNoticeAbout } from './support/fixtures';
 import { pipewright, startPipewright, stop } from './support/cli';
+import { startPostgres } from './support/postgres';
 import { devServerEnv } from './support/temporal';
 import type { ChildProcess } from 'node:child_process';
 
@@ -21,12 +23,14 @@ let env: TestWorkflowEnvironment;
 let sink: MailSink;
 let cliEnv: NodeJS.ProcessEnv;
 let worker: ChildProcess;
+let postgres: Awaited<ReturnType<typeof startPostgres>>;
 
 const startWorker = async () => (await startPipewright(['worker'], cliEnv, /worker: polling task queue/)).child;
 
 beforeAll(async () => {
-  [env, sink] = await Promise.all([devServerEnv(), startMailSink()]);
+  [env, sink, postgres] = await Promise.all([devServerEnv(), startMailSink(), startPostgres()]);
   cliEnv = {
+    PIPEWRIGHT_DATABASE_URL: postgres.url,
     TEMPORAL_ADDRESS: env.address,
     TEMPORAL_NAMESPACE: env.namespace ?? 'default',
     PIPEWRIGHT_TASK_QUEUE: 'e2e',
@@ -40,6 +44,7 @@ afterAll(async () => {
   if (worker) await stop(worker);
   await sink?.close();
   await env?.teardown();
+  await postgres?.stop();
 });
 
 async function addLead(lead: object): Promise<string> {
@@ -132,7 +137,61 @@ test('an event for an unknown lead, or an unknown event, is refused with a reaso
   const id = await addLead(lead);
   expect(await pipewright(['lead', 'event', id, 'meeting'], { env: cliEnv })).toMatchObject({
     code: 1,
-    stderr: 'pipewright: event: "meeting" is not a lead event; expected one of touched, replied, unsubscribed\n',
+    stderr: 'pipewright: event: "meeting" is not a lead event; expected one of touched, replied, unsubscribed, disqualified, closed\n',
   });
-  expect((await show(id)).stage).not.toBe('unsubscribed');
+  expect((await show(id)).stage).toBe('working');
+});
+
+test('a lead re-added after its journey was deleted is still never mailed: the unsubscribe outlives the journey', async () => {
+  const lead = nurtureLead();
+  const id = await addLead(lead);
+  await sink.waitFor((m) => m.to.includes(lead.email));
+  expect(await pipewright(['lead', 'event', lead.email, 'unsubscribed'], { env: cliEnv })).toMatchObject({
+    code: 0,
+    stdout: `unsubscribed: ${lead.email} is suppressed on every channel and ${id} was stopped\n`,
+  });
+  await env.client.workflow.getHandle(id).result();
+  // What a namespace's retention period does to a closed journey, done at once.
+  await env.client.workflowService.deleteWorkflowExecution({ namespace: env.namespace ?? 'default', workflowExecution: { workflowId: id } });
+  const gone = async () => env.client.workflow.getHandle(id).describe().then(() => false, () => true);
+  const deadline = Date.now() + 30_000;
+  while (!(await gone()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
+
+  const again = await pipewright(['lead', 'add', '-'], { env: cliEnv, input: JSON.stringify(lead) });
+  expect(again.code).toBe(0);
+  expect(again.stdout).toBe(`${id}\n`);
+  expect(again.stderr).toContain(`${lead.email}: every channel suppressed since`);
+  const ended = await env.client.workflow.getHandle(id).result();
+  expect(ended).toMatchObject({ stage: 'ended', outcome: 'suppressed', sends: [{ status: 'skipped', detail: expect.stringContaining('suppressed: unsubscribed (cli') }] });
+  expect(sink.messages.filter((m) => m.to.includes(lead.email))).toHaveLength(1);
+
+  const shown = await pipewright(['contact', 'show', lead.email], { env: cliEnv });
+  expect(shown.code).toBe(0);
+  expect(shown.stdout).toContain('every channel suppressed since');
+  expect(shown.stdout).toMatch(/cadence to \S+: skipped \(suppressed: unsubscribed/);
+  expect(shown.stdout).toMatch(/cadence to \S+: sent/);
+});
+
+test('an operator suppresses and lifts a suppression by channel', async () => {
+  const email = `asked.by.phone.${Date.now()}@example.com`;
+  expect(await pipewright(['contact', 'suppress', email, '--channel', 'sms', '--reason', 'asked by phone'], { env: cliEnv })).toMatchObject({ code: 0, stdout: `${email}: sms suppressed\n` });
+  const json = JSON.parse((await pipewright(['contact', 'show', email, '--json'], { env: cliEnv })).stdout);
+  expect(json.suppressions).toEqual([expect.objectContaining({ channel: 'sms', reason: 'asked by phone', source: 'cli' })]);
+  expect(await pipewright(['contact', 'unsuppress', email, '--channel', 'sms'], { env: cliEnv })).toMatchObject({ code: 0, stdout: `${email}: 1 suppression(s) lifted\n` });
+  const bad = await pipewright(['contact', 'suppress', email, '--channel', 'fax', '--reason', 'x'], { env: cliEnv });
+  expect(bad.code).not.toBe(0);
+  expect(bad.stderr).toContain("Allowed choices are email, sms, all");
+});
+
+test('lead list finds journeys by stage and owner', async () => {
+  const lead = fittingLead();
+  const id = await addLead(lead);
+  await sink.waitFor(sdrNoticeAbout(lead));
+  const owner = (await show(id)).owner!.email;
+  const deadline = Date.now() + 20_000;
+  let listed = '';
+  while (!listed.includes(id) && Date.now() < deadline) {
+    listed = (await pipewright(['lead', 'list', '--stage', 'working', '--owner', owner], { env: cliEnv })).stdout;
+  }
+  expect(listed).toContain(`${id}  running  working  ${owner}  inbound`);
 });

@@ -1,12 +1,14 @@
 // The lead journey on the time-skipping test server, at the durations marketing ops configure:
 // minutes for the first-touch SLA, days for the nurture cadence.
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
-import type { Worker } from '@temporalio/worker';
+import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { createActivities } from '../activities';
 import { addLead } from '../client/leads';
 import { startMailSink, type MailSink } from '../client/mailSink';
 import type { Lead } from '../config/lead';
-import { journeyStateQuery, type JourneyState } from '../workflows/messages';
+import { journeyStateQuery, MAX_HISTORY_EVENTS, type JourneyState } from '../workflows/messages';
 import { exampleConfig, fittingLead, nurtureLead, sdrNoticeAbout } from './support/fixtures';
+import { embeddedTestStore, type TestStore } from './support/store';
 import { bundleWorkflows, testWorker, timeSkippingEnv } from './support/temporal';
 
 const MINUTE = 60_000;
@@ -18,13 +20,21 @@ const manager = config.team.find((m) => m.role === 'manager')!.email;
 
 let env: TestWorkflowEnvironment;
 let sink: MailSink;
+let db: TestStore;
+let bundle: WorkflowBundleWithSourceMap;
 let worker: Worker;
 let running: Promise<void>;
 // (The rotation surviving a worker restart is shown on the dev server, in e2e.test.ts.)
 
 beforeAll(async () => {
-  const [bundle] = await Promise.all([bundleWorkflows(), timeSkippingEnv().then((e) => (env = e)), startMailSink().then((s) => (sink = s))]);
-  worker = await testWorker(env, bundle, sink, taskQueue);
+  await Promise.all([
+    bundleWorkflows().then((b) => (bundle = b)),
+    timeSkippingEnv().then((e) => (env = e)),
+    // A dead address, refused the way a real SMTP server refuses one.
+    startMailSink({ rejectRecipient: (to) => (to.startsWith('bounce.') ? '550 5.1.1 no such user here' : undefined) }).then((s) => (sink = s)),
+    embeddedTestStore().then((s) => (db = s)),
+  ]);
+  worker = await testWorker(env, bundle, sink, db.store, taskQueue);
   running = worker.run();
 });
 
@@ -32,14 +42,18 @@ afterAll(async () => {
   worker?.shutdown();
   await running;
   await sink?.close();
+  await db?.close();
   await env?.teardown();
 });
 
 async function start(lead: Lead) {
-  const { leadId } = await addLead(env.client, taskQueue, config, lead);
+  const { leadId } = await addLead(env.client, db.store, taskQueue, config, lead);
   return env.client.workflow.getHandle(leadId);
 }
 
+// Sorted: the time-skipping server's clock runs ahead of the activities' wall clock, so the order of
+// events written by the workflow and by activities says nothing here.
+const eventTypes = async (journeyId: string) => (await db.store.events({ journeyId })).map((e) => e.type).sort();
 const state = (handle: { query: (q: typeof journeyStateQuery) => Promise<JourneyState> }) => handle.query(journeyStateQuery);
 const mailTo = (address: string) => sink.messages.filter((m) => m.to.includes(address));
 const escalationsAbout = (lead: Lead) => mailTo(manager).filter((m) => m.subject.startsWith('SLA breached') && m.text.includes(lead.email));
@@ -149,8 +163,8 @@ describe('nurture cadence for a lead outside the ICP', () => {
     const lead = nurtureLead();
     const handle = await start(lead);
     const first = await sink.waitFor((m) => m.to.includes(lead.email));
-    let s = await until(handle, (x) => x.touches.length === 1, 'the first touch to be recorded');
-    const started = Date.parse(s.touches[0]!.sentAt);
+    let s = await until(handle, (x) => x.sends.length === 1, 'the first e-mail to be recorded');
+    const started = Date.parse(s.sends[0]!.at);
     expect(first.subject).toBe(`${lead.firstName}, a guide for retail teams`);
     expect(first.text).toContain(`teams like ${lead.company} cut`);
     const unsubscribeUrl = `https://pipewright.example/unsubscribe?lead=${encodeURIComponent(s.leadId)}`;
@@ -175,12 +189,16 @@ describe('nurture cadence for a lead outside the ICP', () => {
     await env.sleep(3 * MINUTE);
     await sink.waitFor((m) => m.to.includes(lead.email) && m.subject.startsWith('Worth a 15-minute call'));
 
-    s = await until(handle, (x) => x.stage === 'nurture-complete', 'the cadence to end');
-    const days = s.touches.map((t) => (Date.parse(t.sentAt) - started) / DAY);
+    s = await until(handle, (x) => x.stage === 'awaiting-reply', 'the cadence to end');
+    expect(s.sends.map((m) => m.status)).toEqual(['sent', 'sent', 'sent']);
+    const days = s.sends.map((m) => (Date.parse(m.at) - started) / DAY);
     expect(days.map(Math.round)).toEqual([0, 3, 7]);
-    expect(s.next).toBeUndefined();
+    expect(s.next).toEqual({ what: 'a reply to the nurture cadence', dueAt: s.nurture!.replyUntil });
     await env.sleep(30 * DAY);
     expect(mailTo(lead.email)).toHaveLength(3);
+    // Nobody replied within the 30-day reply window: the journey ends, and the store keeps the record.
+    expect(await handle.result()).toMatchObject({ stage: 'ended', outcome: 'no-reply' });
+    expect(await eventTypes(handle.workflowId)).toEqual(['ended', 'sent', 'sent', 'sent']);
   });
 
   test('a reply stops the cadence and hands the lead to an SDR under the SLA', async () => {
@@ -199,7 +217,7 @@ describe('an unsubscribe stops everything at once', () => {
     const { lead, handle } = await nurturedForADay();
     await handle.signal('unsubscribed');
     const result = await handle.result();
-    expect(result.stage).toBe('unsubscribed');
+    expect(result).toMatchObject({ stage: 'ended', outcome: 'unsubscribed' });
     expect(result.next).toBeUndefined();
     await env.sleep(30 * DAY);
     expect(mailTo(lead.email)).toHaveLength(1);
@@ -212,7 +230,7 @@ describe('an unsubscribe stops everything at once', () => {
     await env.sleep(MINUTE);
     await handle.signal('unsubscribed');
     const result = await handle.result();
-    expect(result.stage).toBe('unsubscribed');
+    expect(result).toMatchObject({ stage: 'ended', outcome: 'unsubscribed' });
     expect(result.sla!.status).toBe('stopped');
     await env.sleep(10 * MINUTE);
     expect(escalationsAbout(lead)).toHaveLength(0);
@@ -224,9 +242,133 @@ describe('an unsubscribe stops everything at once', () => {
     await sink.waitFor((m) => m.to.includes(lead.email));
     await handle.signal('unsubscribed');
     await handle.result();
-    const again = await addLead(env.client, taskQueue, config, lead);
-    expect(again).toEqual({ leadId: handle.workflowId, started: false });
+    const again = await addLead(env.client, db.store, taskQueue, config, lead);
+    expect(again).toMatchObject({ leadId: handle.workflowId, started: false, suppressed: expect.stringContaining('unsubscribed') });
     await env.sleep(10 * DAY);
     expect(mailTo(lead.email)).toHaveLength(1);
+  });
+});
+
+describe('a journey ends at a terminal outcome', () => {
+  test('a reply after the last nurture e-mail, within the reply window, still reaches an SDR', async () => {
+    const lead = nurtureLead();
+    const handle = await start(lead);
+    await sink.waitFor((m) => m.to.includes(lead.email));
+    await env.sleep(8 * DAY);
+    await until(handle, (x) => x.stage === 'awaiting-reply', 'the cadence to end');
+    await env.sleep(20 * DAY);
+    await handle.signal('replied');
+    const s = await until(handle, (x) => x.stage === 'working', 'the hand-off to an SDR');
+    expect(sdrs).toContain(s.owner!.email);
+    expect(s.routedAs).toBe('inbound');
+    await sink.waitFor(sdrNoticeAbout(lead));
+  });
+
+  test('a lead with a rep ends as inactive 90 days after the last touch, and says so in the store', async () => {
+    const lead = fittingLead();
+    const handle = await start(lead);
+    await sink.waitFor(sdrNoticeAbout(lead));
+    await handle.signal('touched');
+    await until(handle, (x) => x.sla?.status === 'met', 'the SLA to be met');
+    await env.sleep(60 * DAY);
+    await handle.signal('touched');
+    await until(handle, (x) => Date.parse(x.lastActivityAt) - Date.parse(x.firstTouchAt!) >= 60 * DAY - MINUTE, 'the second touch');
+    await env.sleep(89 * DAY);
+    expect((await state(handle)).stage).toBe('working');
+    await env.sleep(2 * DAY);
+    expect(await handle.result()).toMatchObject({ stage: 'ended', outcome: 'inactive' });
+    expect(await eventTypes(handle.workflowId)).toEqual(['assigned', 'ended', 'notified', 'sent', 'sla-met', 'touched', 'touched']);
+  });
+
+  test('a disqualified lead stops at once', async () => {
+    const lead = fittingLead();
+    const handle = await start(lead);
+    await sink.waitFor(sdrNoticeAbout(lead));
+    await handle.signal('disqualified');
+    expect(await handle.result()).toMatchObject({ stage: 'ended', outcome: 'disqualified', sla: { status: 'stopped' } });
+    await env.sleep(10 * MINUTE);
+    expect(escalationsAbout(lead)).toHaveLength(0);
+  });
+});
+
+describe('delivery that can be trusted', () => {
+  test('a permanent SMTP rejection ends the cadence as bounced, tried once and never again', async () => {
+    const lead = nurtureLead({ email: `bounce.${Date.now()}@gone.example` });
+    const handle = await start(lead);
+    expect(await handle.result()).toMatchObject({ stage: 'ended', outcome: 'bounced', sends: [{ status: 'bounced', detail: expect.stringContaining('550') }] });
+    const [send] = await db.store.sends({ journeyId: handle.workflowId });
+    expect(send).toMatchObject({ status: 'bounced', attempts: 1, kind: 'cadence' });
+    expect(await db.store.suppressionFor(lead.email, 'email')).toMatchObject({ source: 'bounce', reason: expect.stringContaining('550') });
+    await env.sleep(10 * DAY);
+    expect(await db.store.sends({ journeyId: handle.workflowId })).toEqual([send]);
+    expect(mailTo(lead.email)).toHaveLength(0);
+  });
+
+  test("a rep notice that cannot be delivered never stops the SLA clock: the manager hears on time, and why", async () => {
+    const gone = { name: 'Gone Rep', email: 'bounce.rep@pipewright.example', role: 'sdr' as const, timezone: 'Asia/Seoul' };
+    const team = [...config.team.filter((m) => m.role !== 'sdr'), gone];
+    const lead = fittingLead();
+    const { leadId } = await addLead(env.client, db.store, taskQueue, { ...config, team }, lead);
+    const handle = env.client.workflow.getHandle(leadId);
+    const s = await until(handle, (x) => x.notice?.status === 'bounced', 'the notice to bounce');
+    expect(s.owner!.email).toBe(gone.email);
+    await env.sleep(5 * MINUTE + 2_000);
+    const escalation = await sink.waitFor((m) => m.subject.startsWith('SLA breached') && m.text.includes(lead.email));
+    expect(escalation.text).toContain('The e-mail telling Gone Rep about this lead could not be delivered (bounced: 550');
+    expect(Date.parse((await until(handle, (x) => x.sla?.escalatedTo !== undefined, 'the escalation')).sla!.due)).toBe(Date.parse(s.sla!.due));
+    expect(await eventTypes(leadId)).toEqual(expect.arrayContaining(['assigned', 'bounced', 'notice-failed', 'sla-breached', 'sent', 'escalated']));
+  });
+
+  test('a send retried after the SMTP server accepted it is not sent again', async () => {
+    const queue = 'journey-retried-send';
+    const real = createActivities({ client: env.client, taskQueue: queue, mailer: sink.mailer(), store: db.store });
+    let attempts = 0;
+    const retrying = await Worker.create({
+      connection: env.nativeConnection,
+      namespace: env.namespace,
+      taskQueue: queue,
+      workflowBundle: bundle,
+      activities: {
+        ...real,
+        // The message reaches the SMTP server and the ledger, then the attempt is lost (say, the worker
+        // died before reporting back): Temporal runs the activity again.
+        deliverCadenceEmail: async (input: Parameters<typeof real.deliverCadenceEmail>[0]) => {
+          const result = await real.deliverCadenceEmail(input);
+          if (++attempts === 1) throw new Error('the worker lost the completion after the SMTP server accepted the message');
+          return result;
+        },
+      },
+    });
+    const lead = nurtureLead();
+    await retrying.runUntil(async () => {
+      const { leadId } = await addLead(env.client, db.store, queue, config, lead);
+      const handle = env.client.workflow.getHandle(leadId);
+      await sink.waitFor((m) => m.to.includes(lead.email));
+      await env.sleep(MINUTE);
+      await until(handle, (x) => x.sends.length === 1, 'the first e-mail to be settled');
+      await handle.signal('unsubscribed');
+      await handle.result();
+    });
+    expect(attempts).toBe(2);
+    expect(mailTo(lead.email)).toHaveLength(1);
+    expect(await db.store.sends({ recipient: lead.email })).toEqual([expect.objectContaining({ status: 'sent', attempts: 1 })]);
+  });
+});
+
+describe('histories stay bounded', () => {
+  test('a journey that receives many events continues as new, and its state carries over', async () => {
+    const lead = fittingLead();
+    const handle = await start(lead);
+    await sink.waitFor(sdrNoticeAbout(lead));
+    const before = await until(handle, (x) => x.notice?.status === 'sent', 'the notice');
+    for (let batch = 0; batch < 30; batch++) await Promise.all(Array.from({ length: 50 }, () => handle.signal('touched')));
+    const after = await until(handle, (x) => x.continuedAsNew >= 1, 'a continue-as-new');
+    expect(after).toMatchObject({ stage: 'working', owner: before.owner, sla: { status: 'met' }, firstTouchAt: expect.any(String) });
+    const history = await handle.fetchHistory();
+    expect(history.events!.length).toBeLessThan(MAX_HISTORY_EVENTS);
+    // Every touch reaches the store, across the runs; the last batch is written a moment after the signal.
+    const touches = async () => (await eventTypes(handle.workflowId)).filter((t) => t === 'touched').length;
+    for (let i = 0; i < 100 && (await touches()) < 1_500; i++) await new Promise((r) => setTimeout(r, 100));
+    expect(await touches()).toBe(1_500);
   });
 });

@@ -1,24 +1,26 @@
 import { NativeConnection } from '@temporalio/worker';
 import { mailerFromEnv } from '../activities/mail';
-import { connectClient, temporalSettings } from '../client/connection';
+import { connectClient, connectStore, temporalSettings } from '../client/connection';
 import { createWorker } from './worker';
 
 /**
  * The production worker: Temporal from the environment (see client/connection.ts), mail through
- * PIPEWRIGHT_SMTP_URL. Runs until SIGINT or SIGTERM, then finishes the tasks in hand and exits.
+ * PIPEWRIGHT_SMTP_URL, the store in PIPEWRIGHT_DATABASE_URL. Runs until SIGINT or SIGTERM, then finishes the tasks in hand and exits.
  */
 export async function runWorker(log: (line: string) => void = console.log): Promise<void> {
   const settings = temporalSettings();
   const mailer = mailerFromEnv();
+  const store = await connectStore();
   const client = await connectClient(settings);
   const connection = await NativeConnection.connect(settings.connectionOptions);
   try {
-    const worker = await createWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, client, mailer });
-    log(`worker: polling task queue "${settings.taskQueue}" on ${settings.connectionOptions.address ?? 'localhost:7233'}`);
+    const worker = await createWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, client, mailer, store });
+    log(`worker: polling task queue "${settings.taskQueue}" on ${settings.connectionOptions.address ?? 'localhost:7233'}, store ${store.url}`);
     await worker.run();
   } finally {
     await connection.close();
     await client.connection.close();
+    await store.close();
   }
 }
 

@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Mailer } from '../activities/mail';
+import type { Store } from '../store';
 
 export interface PipewrightWorkerOptions {
   connection: NativeConnection;
@@ -10,6 +11,7 @@ export interface PipewrightWorkerOptions {
   /** Used by activities that talk to other workflows (the rep rotation). */
   client: Client;
   mailer: Mailer;
+  store: Store;
   /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -19,12 +21,12 @@ export function workflowsPath(): string {
 }
 
 export async function createWorker(options: PipewrightWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, client, mailer, workflowBundle } = options;
+  const { connection, namespace, taskQueue, client, mailer, store, workflowBundle } = options;
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
-    activities: createActivities({ client, taskQueue, mailer }),
+    activities: createActivities({ client, taskQueue, mailer, store }),
   });
 }

@@ -1,5 +1,6 @@
 // Records the histories the replay test checks every change against: `npm run record-histories`.
-// Re-record only for a change that is guarded by patched(); the old files must keep replaying.
+// It writes the current journey version's shapes (leadJourney-v2-*.json) and never touches the files
+// of earlier versions: journeys of those shapes may still be running somewhere.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
@@ -8,30 +9,37 @@ import { packageRoot } from '../../client/paths';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startMailSink, type MailSink } from '../../client/mailSink';
+import type { Lead } from '../../config/lead';
 import { journeyStateQuery, type JourneyState } from '../../workflows/messages';
 import { exampleConfig, fittingLead, nurtureLead } from '../support/fixtures';
+import { embeddedTestStore, type TestStore } from '../support/store';
 import { bundleWorkflows, testWorker, timeSkippingEnv } from '../support/temporal';
 
 const DAY = 86_400_000;
 
 async function main(): Promise<void> {
-  const [env, sink, bundle] = await Promise.all([timeSkippingEnv(), startMailSink(), bundleWorkflows()]);
+  const [env, sink, db, bundle] = await Promise.all([
+    timeSkippingEnv(),
+    startMailSink({ rejectRecipient: (to) => (to.startsWith('bounce@') ? '550 5.1.1 no such user here' : undefined) }),
+    embeddedTestStore(),
+    bundleWorkflows(),
+  ]);
   try {
-    await record(env, sink, bundle);
+    await record(env, sink, db, bundle);
   } finally {
     // Without this a failed recording leaves the test server's JVM running.
     await sink.close();
+    await db.close();
     await env.teardown();
   }
 }
 
-async function record(env: TestWorkflowEnvironment, sink: MailSink, bundle: WorkflowBundleWithSourceMap): Promise<void> {
-  const worker = await testWorker(env, bundle, sink, 'record');
+async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStore, bundle: WorkflowBundleWithSourceMap): Promise<void> {
+  const worker = await testWorker(env, bundle, sink, db.store, 'record');
   const config = exampleConfig();
   const folder = join(packageRoot(), 'test', 'replay', 'histories');
   mkdirSync(folder, { recursive: true });
-  const start = async (lead: Parameters<typeof addLead>[3]) =>
-    env.client.workflow.getHandle((await addLead(env.client, 'record', config, lead)).leadId);
+  const start = async (lead: Lead) => env.client.workflow.getHandle((await addLead(env.client, db.store, 'record', config, lead)).leadId);
   const until = async (handle: Awaited<ReturnType<typeof start>>, ok: (s: JourneyState) => boolean) => {
     while (!ok(await handle.query(journeyStateQuery))) await new Promise((r) => setTimeout(r, 50));
   };
@@ -39,36 +47,38 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, bundle: Work
   await worker.runUntil(async () => {
     const scenarios: Record<string, Awaited<ReturnType<typeof start>>> = {};
 
-    // A nurture cadence sent to the end: day 0, 3 and 7.
-    scenarios['nurture-complete'] = await start(nurtureLead({ email: 'nurture@replay.example' }));
-    await env.sleep(8 * DAY);
-    await scenarios['nurture-complete'].result();
+    // A nurture cadence sent to the end (day 0, 3 and 7), then 30 days without a reply.
+    scenarios['nurture-no-reply'] = await start(nurtureLead({ email: 'nurture@replay.example' }));
+    await env.sleep(40 * DAY);
+    await scenarios['nurture-no-reply'].result();
 
     // An inbound lead whose SDR misses the SLA; the manager is told; the lead later unsubscribes.
     scenarios['sla-breached-then-unsubscribed'] = await start(fittingLead({ email: 'breach@replay.example' }));
-    await until(scenarios['sla-breached-then-unsubscribed'], (s) => s.sla !== undefined);
+    await until(scenarios['sla-breached-then-unsubscribed'], (s) => s.notice?.status === 'sent');
     await env.sleep(6 * 60_000);
     await until(scenarios['sla-breached-then-unsubscribed'], (s) => s.sla?.escalatedTo !== undefined);
     await scenarios['sla-breached-then-unsubscribed'].signal('unsubscribed');
     await scenarios['sla-breached-then-unsubscribed'].result();
 
-    // A nurtured lead that replies, goes to an SDR and is touched in time, then unsubscribes.
-    scenarios['replied-touched-unsubscribed'] = await start(nurtureLead({ email: 'reply@replay.example' }));
-    await until(scenarios['replied-touched-unsubscribed'], (s) => s.touches.length === 1);
-    await env.sleep(DAY);
-    await scenarios['replied-touched-unsubscribed'].signal('replied');
-    await until(scenarios['replied-touched-unsubscribed'], (s) => s.sla !== undefined);
-    await scenarios['replied-touched-unsubscribed'].signal('touched');
-    await until(scenarios['replied-touched-unsubscribed'], (s) => s.sla?.status === 'met');
-    await scenarios['replied-touched-unsubscribed'].signal('unsubscribed');
-    await scenarios['replied-touched-unsubscribed'].result();
+    // A nurtured lead that replies after the cadence, goes to an SDR, is touched in time, and goes quiet.
+    scenarios['replied-touched-inactive'] = await start(nurtureLead({ email: 'reply@replay.example' }));
+    await env.sleep(10 * DAY);
+    await until(scenarios['replied-touched-inactive'], (s) => s.stage === 'awaiting-reply');
+    await scenarios['replied-touched-inactive'].signal('replied');
+    await until(scenarios['replied-touched-inactive'], (s) => s.sla !== undefined && s.notice?.status === 'sent');
+    await scenarios['replied-touched-inactive'].signal('touched');
+    await until(scenarios['replied-touched-inactive'], (s) => s.sla?.status === 'met');
+    await env.sleep(100 * DAY);
+    await scenarios['replied-touched-inactive'].result();
+
+    // A nurture e-mail refused for good: the cadence ends as bounced.
+    scenarios['bounced'] = await start(nurtureLead({ email: 'bounce@replay.example' }));
+    await scenarios['bounced'].result();
 
     for (const [name, handle] of Object.entries(scenarios)) {
-      writeFileSync(join(folder, `leadJourney-${name}.json`), historyToJSON(await handle.fetchHistory()));
+      writeFileSync(join(folder, `leadJourney-v2-${name}.json`), historyToJSON(await handle.fetchHistory()));
     }
-    const rotation = env.client.workflow.getHandle('rep-rotation-sdr');
-    writeFileSync(join(folder, 'repRotation-sdr.json'), historyToJSON(await rotation.fetchHistory()));
-    console.log(`recorded ${Object.keys(scenarios).length + 1} histories in ${folder}`);
+    console.log(`recorded ${Object.keys(scenarios).length} histories in ${folder}`);
   });
 }
 

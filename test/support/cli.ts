@@ -45,11 +45,16 @@ export function startPipewright(args: string[], env: NodeJS.ProcessEnv, ready: R
   });
 }
 
+/** Asks a process to stop (SIGTERM, as a service manager would); kills it if it has not within 30 s. */
 export function stop(child: ChildProcess): Promise<void> {
   return new Promise((resolve) => {
-    if (child.exitCode !== null) return resolve();
+    if (child.exitCode !== null || child.signalCode !== null) return resolve();
     child.removeAllListeners('exit');
-    child.once('exit', () => resolve());
+    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
     child.kill('SIGTERM');
   });
 }

@@ -2,9 +2,11 @@
 // durations, the dev server for end-to-end runs. Both come from the same resolver `pipewright dev` uses.
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
+import { registerSearchAttributes } from '../../client/searchAttributes';
 import { ensureServer, startDevServer } from '../../client/servers';
 import { workflowsPath, createWorker } from '../../worker/worker';
 import type { MailSink } from '../../client/mailSink';
+import type { Store } from '../../store';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -16,7 +18,9 @@ function quietRuntime(): void {
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const path = await ensureServer('test-server');
-  return TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  const env = await TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } });
+  await registerSearchAttributes(env.connection, env.namespace ?? 'default');
+  return env;
 }
 
 export async function devServerEnv(): Promise<TestWorkflowEnvironment> {
@@ -29,13 +33,14 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
 }
 
-export function testWorker(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, sink: MailSink, taskQueue: string) {
+export function testWorker(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, sink: MailSink, store: Store, taskQueue: string) {
   return createWorker({
     connection: env.nativeConnection,
     namespace: env.namespace,
     taskQueue,
     client: env.client,
     mailer: sink.mailer(),
+    store,
     workflowBundle: bundle,
   });
 }
