@@ -1,7 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { packageRoot } from '../../client/paths';
 
-export const cliPath = join(__dirname, '..', '..', 'dist', 'client', 'cli.js');
+// From the package root, so it is the same file whether this runs from source (jest) or from dist/.
+export const cliPath = join(packageRoot(), 'dist', 'client', 'cli.js');
 
 export interface CliResult {
   code: number | null;
