@@ -1,6 +1,7 @@
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
 import { ensureServer } from '../../client/servers';
+import { ensurePostgresBinaries } from './postgres';
 
 export default async function globalSetup(): Promise<void> {
   const root = join(__dirname, '..', '..');
@@ -9,4 +10,6 @@ export default async function globalSetup(): Promise<void> {
   const log = (line: string) => process.stderr.write(`[servers] ${line}\n`);
   await ensureServer('dev-server', log);
   await ensureServer('test-server', log);
+  // The store's tests run on a real PostgreSQL too, which each test file starts from these binaries.
+  await ensurePostgresBinaries((line) => process.stderr.write(`[postgres] ${line}\n`));
 }

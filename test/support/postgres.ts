@@ -48,6 +48,22 @@ export async function startPostgres(): Promise<TestPostgres> {
   }
 }
 
+/**
+ * Makes sure a PostgreSQL server can be started: on a fresh Debian machine, as root, `npm test`
+ * installs Debian's postgresql package itself (about a minute); elsewhere it says how to.
+ */
+export async function ensurePostgresBinaries(log: (line: string) => void): Promise<string> {
+  const found = await serverBinaries().catch((err: Error) => err);
+  if (typeof found === 'string') return found;
+  const apt = await run('which', ['apt-get']).then(() => true, () => false);
+  if (process.getuid?.() !== 0 || !apt) throw found;
+  log("PostgreSQL server binaries not found; installing Debian's postgresql package (apt-get)...");
+  const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
+  await run('apt-get', ['update', '-q'], { env, maxBuffer: 64 * 1024 * 1024 });
+  await run('apt-get', ['install', '-y', '-q', 'postgresql'], { env, maxBuffer: 64 * 1024 * 1024 });
+  return serverBinaries();
+}
+
 /** The bin folder of the newest PostgreSQL the Debian packages installed. */
 async function serverBinaries(): Promise<string> {
   const root = '/usr/lib/postgresql';
