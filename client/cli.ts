@@ -189,7 +189,12 @@ storeCommand
   .option('--data <dir>', 'where it keeps its data (omit for memory only)')
   .addOption(new Option('--port <port>', 'PostgreSQL port (0 for any free one)').default(DEV_STORE_PORT).argParser((v) => (v === '0' ? 0 : port(v))))
   .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .action(async (opts: { data?: string; port: number; host: string }) => {
+  // For test harnesses and scripts: a store whose starter crashed must not outlive it.
+  .addOption(new Option('--stop-with-parent', 'stop when the process that started this one exits').hideHelp())
+  .action(async (opts: { data?: string; port: number; host: string; stopWithParent?: boolean }) => {
+    // Read before the slow start: a parent that dies meanwhile must still be noticed.
+    const parent = process.ppid;
+    if (opts.stopWithParent) setInterval(() => process.ppid !== parent && process.kill(process.pid, 'SIGTERM'), 1_000).unref();
     const embedded = await startEmbeddedStore({ dataDir: opts.data, port: opts.port, host: opts.host });
     // Applies the migrations once, so the first client does not pay for them.
     await (await openStore(embedded.url)).close();

@@ -194,4 +194,6 @@ test('lead list finds journeys by stage and owner', async () => {
     listed = (await pipewright(['lead', 'list', '--stage', 'working', '--owner', owner], { env: cliEnv })).stdout;
   }
   expect(listed).toContain(`${id}  running  working  ${owner}  inbound`);
+  // The dev server registered the attributes at start, so setup has nothing to add.
+  expect(await pipewright(['setup'], { env: cliEnv })).toMatchObject({ code: 0, stdout: "namespace default already has Pipewright's search attributes\n" });
 });

@@ -12,6 +12,7 @@ import { embeddedTestStore, type TestStore } from './support/store';
 import { bundleWorkflows, testWorker, timeSkippingEnv } from './support/temporal';
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 const DAY = 24 * 60 * MINUTE;
 const taskQueue = 'journey-tests';
 const config = exampleConfig();
@@ -31,7 +32,10 @@ beforeAll(async () => {
     bundleWorkflows().then((b) => (bundle = b)),
     timeSkippingEnv().then((e) => (env = e)),
     // A dead address, refused the way a real SMTP server refuses one.
-    startMailSink({ rejectRecipient: (to) => (to.startsWith('bounce.') ? '550 5.1.1 no such user here' : undefined) }).then((s) => (sink = s)),
+    startMailSink({
+      rejectRecipient: (to) =>
+        to.startsWith('bounce.') ? '550 5.1.1 no such user here' : to.startsWith('busy.') ? '451 4.2.0 mailbox busy, try later' : undefined,
+    }).then((s) => (sink = s)),
     embeddedTestStore().then((s) => (db = s)),
   ]);
   worker = await testWorker(env, bundle, sink, db.store, taskQueue);
@@ -302,6 +306,25 @@ describe('delivery that can be trusted', () => {
     await env.sleep(10 * DAY);
     expect(await db.store.sends({ journeyId: handle.workflowId })).toEqual([send]);
     expect(mailTo(lead.email)).toHaveLength(0);
+  });
+
+  test('a transient failure is retried with backoff for 6 hours, then the step is recorded as failed and the cadence goes on', async () => {
+    const lead = nurtureLead({ email: `busy.${Date.now()}@slow.example` });
+    const handle = await start(lead);
+    await env.sleep(5 * HOUR);
+    const [trying] = await db.store.sends({ journeyId: handle.workflowId });
+    expect(trying).toMatchObject({ status: 'sending', detail: expect.stringContaining('451') });
+    expect(trying!.attempts).toBeGreaterThan(5);
+    await env.sleep(2 * HOUR);
+    const s = await until(handle, (x) => x.sends.length === 1, 'the first step to be given up');
+    expect(s.sends[0]).toMatchObject({ status: 'failed', detail: expect.stringContaining('451 4.2.0 mailbox busy') });
+    expect(s).toMatchObject({ stage: 'nurturing', nurture: { nextStep: 1 } });
+    const [failed] = await db.store.sends({ journeyId: handle.workflowId });
+    expect(failed).toMatchObject({ status: 'failed' });
+    expect(failed!.attempts).toBeGreaterThan(trying!.attempts);
+    expect(await db.store.suppressionFor(lead.email, 'email')).toBeUndefined();
+    await handle.signal('unsubscribed');
+    await handle.result();
   });
 
   test("a rep notice that cannot be delivered never stops the SLA clock: the manager hears on time, and why", async () => {

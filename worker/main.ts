@@ -1,6 +1,8 @@
+import type { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { mailerFromEnv } from '../activities/mail';
 import { connectClient, connectStore, temporalSettings } from '../client/connection';
+import { missingSearchAttributes } from '../client/searchAttributes';
 import { createWorker } from './worker';
 
 /**
@@ -13,6 +15,7 @@ export async function runWorker(log: (line: string) => void = console.log): Prom
   const store = await connectStore();
   const client = await connectClient(settings);
   const connection = await NativeConnection.connect(settings.connectionOptions);
+  await warnOfMissingSearchAttributes(client, log);
   try {
     const worker = await createWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, client, mailer, store });
     log(`worker: polling task queue "${settings.taskQueue}" on ${settings.connectionOptions.address ?? 'localhost:7233'}, store ${store.url}`);
@@ -24,3 +27,10 @@ export async function runWorker(log: (line: string) => void = console.log): Prom
   }
 }
 
+
+/** Journeys fail their workflow tasks on a namespace without the attributes: say so at start. */
+async function warnOfMissingSearchAttributes(client: Client, log: (line: string) => void): Promise<void> {
+  const missing = await missingSearchAttributes(client.connection as Connection, client.options.namespace).catch(() => []);
+  if (missing.length === 0) return;
+  log(`worker: WARNING namespace ${client.options.namespace} lacks the search attributes ${missing.join(', ')}; journeys stall until they exist. Run \`pipewright setup\` (self-hosted) or add them as Keyword attributes in Temporal Cloud.`);
+}

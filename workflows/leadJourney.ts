@@ -154,7 +154,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
       return await send();
     } catch (err) {
       if (isCancellation(err)) throw err;
-      const detail = err instanceof ActivityFailure ? (err.cause?.message ?? err.message) : String(err);
+      const detail = `gave up retrying: ${causes(err)}`;
       await settleFailedSend({ ...intent, journeyId: leadId, detail });
       return { status: 'failed', detail };
     }
@@ -313,6 +313,15 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
   }
   await finish(ending!);
   return state;
+}
+
+/** "activity timed out: 451 mailbox busy": the timeout and the last attempt's error beneath it. */
+function causes(err: unknown): string {
+  const messages: string[] = [];
+  for (let e = err instanceof ActivityFailure ? err.cause : (err as Error | undefined); e; e = (e as Error).cause as Error | undefined) {
+    messages.push(e.message);
+  }
+  return messages.join(': ') || String(err);
 }
 
 function historyTooLong(): boolean {

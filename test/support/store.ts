@@ -11,7 +11,7 @@ export interface TestStore {
 }
 
 export async function embeddedTestStore(): Promise<TestStore> {
-  const { child, output } = await startPipewright(['store', 'serve', '--port', '0'], {}, /store: serving \S+/);
+  const { child, output } = await startPipewright(['store', 'serve', '--port', '0', '--stop-with-parent'], {}, /store: serving \S+/);
   const url = /store: serving (\S+)/.exec(output())![1]!;
   const store = await openStore(url);
   return {
