@@ -1,16 +1,7 @@
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
+import { packageRoot } from '../store/packageRoot';
 
-/** The folder holding Pipewright's package.json, whether running from source or from dist/. */
-export function packageRoot(): string {
-  let dir = __dirname;
-  while (!existsSync(join(dir, 'package.json'))) {
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error(`cannot find Pipewright's package.json above ${__dirname}`);
-    dir = parent;
-  }
-  return dir;
-}
+export { packageRoot };
 
 /** The config a command uses when given none: PIPEWRIGHT_CONFIG, else the embedded example. */
 export function defaultConfigFile(): string {

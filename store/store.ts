@@ -9,6 +9,7 @@ import type {
   Contact,
   JourneyEvent,
   JourneyEventType,
+  SendIntent,
   SendKind,
   SendRecord,
   SendStatus,
@@ -33,14 +34,7 @@ export interface Store {
    * a new key gets status 'sending', attempts 1; an existing key still 'sending' gets attempts + 1;
    * a settled key (sent/skipped/bounced/failed) is returned unchanged. Returns the row as it now is.
    */
-  claimSend(intent: {
-    key: string;
-    journeyId: string;
-    kind: SendKind;
-    channel: Channel;
-    recipient: string;
-    messageId?: string;
-  }): Promise<SendRecord>;
+  claimSend(intent: SendIntent): Promise<SendRecord>;
   /**
    * Settles a send that is still 'sending' and, in the SAME statement (a CTE), records the journey event of the
    * same type (sent/skipped/bounced/failed) with key `${sendKey}:${status}`, journey_id, at, and detail
@@ -201,14 +195,7 @@ class PgStore implements Store {
     return rows[0] && toSuppression(rows[0]);
   }
 
-  async claimSend(intent: {
-    key: string;
-    journeyId: string;
-    kind: SendKind;
-    channel: Channel;
-    recipient: string;
-    messageId?: string;
-  }): Promise<SendRecord> {
+  async claimSend(intent: SendIntent): Promise<SendRecord> {
     // The update's WHERE leaves settled rows alone, and then RETURNING has nothing to give; the
     // second branch returns such a row as it stands.
     const { rows } = await this.pool.query<SendRow>(

@@ -36,6 +36,16 @@ export type SendStatus = (typeof SEND_STATUSES)[number];
 /** What a message is, for reports and for `contact show`. */
 export type SendKind = 'rep-notice' | 'escalation' | 'cadence';
 
+/** What a sender says before it sends: the key and whom the message is for. */
+export interface SendIntent {
+  key: string;
+  journeyId: string;
+  kind: SendKind;
+  channel: Channel;
+  recipient: string;
+  messageId?: string;
+}
+
 export interface SendRecord {
   key: string;
   journeyId: string;
