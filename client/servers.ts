@@ -109,7 +109,7 @@ export async function startDevServer(
   log: Log = () => {},
 ): Promise<TestWorkflowEnvironment> {
   const path = await ensureServer('dev-server', log);
-  return TestWorkflowEnvironment.createLocal({
+  return startPatiently(() => TestWorkflowEnvironment.createLocal({
     server: {
       ...options,
       executable: { type: 'existing-path', path },
@@ -117,7 +117,22 @@ export async function startDevServer(
       searchAttributes: JOURNEY_SEARCH_ATTRIBUTES,
       extraArgs: ['--sqlite-pragma', 'journal_mode=WAL'],
     },
-  });
+  }));
+}
+
+/**
+ * The SDK gives a server 5 seconds to open its port. On a 2-core machine busy with other work (a
+ * JVM starting beside a PGlite initdb) that is sometimes not enough, so a start that timed out is
+ * tried again, on a fresh port, before giving up.
+ */
+export async function startPatiently<T>(start: () => Promise<T>, attempts = 3): Promise<T> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await start();
+    } catch (err) {
+      if (attempt >= attempts || !/did not start within/.test(String((err as Error)?.message))) throw err;
+    }
+  }
 }
 
 function remember(kind: ServerKind, path: string): string {
