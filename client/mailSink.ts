@@ -99,7 +99,13 @@ export async function startMailSink(options: MailSinkOptions = {}): Promise<Mail
 
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, '127.0.0.1', () => {
+      server.off('error', reject);
+      // A sender that drops its connection mid-message (a killed worker) is its own problem: the
+      // sink, and the `pipewright dev` process it lives in, carry on.
+      server.on('error', () => undefined);
+      resolve();
+    });
   });
   const port = (server.server.address() as AddressInfo).port;
 
