@@ -1,6 +1,6 @@
 import type { Client } from '@temporalio/client';
 import type { Store } from '../store';
-import type { SendKind, SuppressionChannel } from '../store/types';
+import type { SendIntent } from '../store/types';
 import type { JournalEntry } from '../workflows/journal';
 import { cadenceEmailMessage, type CadenceEmailInput } from './cadenceEmail';
 import { deliver, type DeliveryResult } from './deliver';
@@ -35,12 +35,12 @@ export function createActivities({ client, taskQueue, mailer, store }: ActivityD
       return { ...result, subject: message.subject };
     },
     /** A send whose retries ran out: the ledger says failed, and the journey goes on. */
-    settleFailedSend: async (failed: { key: string; journeyId: string; kind: SendKind; recipient: string; detail: string }): Promise<void> => {
+    settleFailedSend: async (failed: Omit<SendIntent, 'channel' | 'messageId'> & { detail: string }): Promise<void> => {
       // The claim is there unless the very first attempt failed before reaching the ledger.
       await store.claimSend({ key: failed.key, journeyId: failed.journeyId, kind: failed.kind, channel: 'email', recipient: failed.recipient });
       await store.settleSend(failed.key, { status: 'failed', detail: failed.detail, at: new Date() });
     },
-    suppressContact: async (suppression: { email: string; channel: SuppressionChannel; reason: string; source: string }): Promise<void> => {
+    suppressContact: async (suppression: Parameters<Store['suppress']>[0]): Promise<void> => {
       await store.suppress(suppression);
     },
     recordJourneyEvents: (entries: JournalEntry[]): Promise<void> =>
