@@ -151,17 +151,28 @@ test('a lead re-added after its journey was deleted is still never mailed: the u
     stdout: `unsubscribed: ${lead.email} is suppressed on every channel and ${id} was stopped\n`,
   });
   await env.client.workflow.getHandle(id).result();
+  const deletedRun = (await env.client.workflow.getHandle(id).describe()).runId;
   // What a namespace's retention period does to a closed journey, done at once.
   await env.client.workflowService.deleteWorkflowExecution({ namespace: env.namespace ?? 'default', workflowExecution: { workflowId: id } });
-  const gone = async () => env.client.workflow.getHandle(id).describe().then(() => false, () => true);
-  const deadline = Date.now() + 30_000;
-  while (!(await gone()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 250));
-
-  const again = await pipewright(['lead', 'add', '-'], { env: cliEnv, input: JSON.stringify(lead) });
+  // The server deletes asynchronously, and describe() may miss the run before it is really gone:
+  // add the lead again until the closed journey no longer holds its ID.
+  const readd = () => pipewright(['lead', 'add', '-'], { env: cliEnv, input: JSON.stringify(lead) });
+  let again = await readd();
+  for (const until = Date.now() + 30_000; again.stderr.includes('already has a journey') && Date.now() < until; again = await readd()) {
+    await new Promise((r) => setTimeout(r, 500));
+  }
   expect(again.code).toBe(0);
+  expect(again.stderr).not.toContain('already has a journey');
   expect(again.stdout).toBe(`${id}\n`);
   expect(again.stderr).toContain(`${lead.email}: every channel suppressed since`);
-  const ended = await env.client.workflow.getHandle(id).result();
+  // Ask for the new run by its own ID, never the deleted one.
+  let newRun = deletedRun;
+  for (const until = Date.now() + 30_000; newRun === deletedRun && Date.now() < until; ) {
+    newRun = await env.client.workflow.getHandle(id).describe().then((d) => d.runId, () => deletedRun);
+    if (newRun === deletedRun) await new Promise((r) => setTimeout(r, 250));
+  }
+  expect(newRun).not.toBe(deletedRun);
+  const ended = await env.client.workflow.getHandle(id, newRun).result();
   expect(ended).toMatchObject({ stage: 'ended', outcome: 'suppressed', sends: [{ status: 'skipped', detail: expect.stringContaining('suppressed: unsubscribed (cli') }] });
   expect(sink.messages.filter((m) => m.to.includes(lead.email))).toHaveLength(1);
 
