@@ -1,6 +1,7 @@
 // A marketing e-mail from a cadence step, rendered from the config's templates for one lead.
 import type { Lead } from '../config/lead';
-import type { CadenceStep, Config } from '../config/schema';
+import type { Config } from '../config/schema';
+import type { NurtureStepV2 } from '../workflows/legacy/configV2';
 import { renderTemplate } from '../config/template';
 import type { EmailMessage } from './deliver';
 import { messageId } from './mail';
@@ -10,7 +11,7 @@ export interface CadenceEmailInput {
   leadId: string;
   cadence: string;
   stepIndex: number;
-  step: CadenceStep;
+  step: NurtureStepV2;
   sender: Config['sender'];
   unsubscribe: Config['unsubscribe'];
 }

@@ -2,7 +2,7 @@
 // suppressed address, and a permanent rejection settled as bounced instead of retried forever.
 import { Context } from '@temporalio/activity';
 import type { Store } from '../store';
-import type { SendKind } from '../store/types';
+import type { Channel, SendKind, SendRecord } from '../store/types';
 import type { Mailer } from './mail';
 
 export interface EmailMessage {
@@ -11,6 +11,8 @@ export interface EmailMessage {
   cc?: { name: string; address: string };
   subject: string;
   text: string;
+  /** An HTML template's body; `text` then carries the same words without markup. */
+  html?: string;
   headers?: Record<string, string>;
   /** The same on every attempt, so a mail system can drop a duplicate from the window of doubt. */
   messageId: string;
@@ -45,34 +47,59 @@ export async function deliver({ store, mailer }: DeliveryDeps, delivery: Deliver
   const { key, journeyId, kind, message } = delivery;
   const recipient = message.to.address;
   const claim = await store.claimSend({ key, journeyId, kind, channel: 'email', recipient, messageId: message.messageId });
-  if (claim.status !== 'sending') return { status: claim.status, detail: claim.detail };
+  return sendClaimed(store, claim, { contact: recipient, transport: emailTransport(mailer, message) });
+}
 
-  const suppression = await store.suppressionFor(recipient, 'email');
+/** How a message leaves: one channel's send, and how to tell its permanent failures from passing ones. */
+export interface Transport {
+  channel: Channel;
+  /** Sends once; answers the server's reply or message ID for the ledger. */
+  send(): Promise<{ response?: string; messageId?: string }>;
+  isPermanent(err: unknown): boolean;
+  reason(err: unknown): string;
+}
+
+export function emailTransport(mailer: Mailer, message: EmailMessage): Transport {
+  return {
+    channel: 'email',
+    send: async () => ({ response: (((await mailer.sendMail(message)) ?? {}) as { response?: string }).response, messageId: message.messageId }),
+    isPermanent,
+    reason: smtpReason,
+  };
+}
+
+/**
+ * The rest of a delivery once the ledger holds the claim: the suppression check (by the contact's
+ * e-mail, on the transport's channel), the send under a heartbeat, and the settled result.
+ */
+export async function sendClaimed(store: Store, claim: SendRecord, { contact, transport }: { contact: string; transport: Transport }): Promise<DeliveryResult> {
+  if (claim.status !== 'sending') return { status: claim.status as DeliveryResult['status'], detail: claim.detail };
+  const { key, kind } = claim;
+  const suppression = await store.suppressionFor(contact, transport.channel);
   if (suppression) {
     const detail = `suppressed: ${suppression.reason} (${suppression.source}, ${suppression.createdAt.toISOString()})`;
     await store.settleSend(key, { status: 'skipped', detail, at: new Date() });
     return { status: 'skipped', detail };
   }
 
-  let accepted: unknown;
+  let accepted: { response?: string; messageId?: string };
   const beat = setInterval(() => heartbeat(), HEARTBEAT_MS);
   try {
-    accepted = await mailer.sendMail(message);
+    accepted = await transport.send();
   } catch (err) {
-    const reason = smtpReason(err);
-    if (!isPermanent(err)) {
+    const reason = transport.reason(err);
+    if (!transport.isPermanent(err)) {
       await store.noteSendError(key, reason);
       throw err;
     }
     await store.settleSend(key, { status: 'bounced', detail: reason, at: new Date() });
-    // A contact's address that bounces is suppressed for e-mail; a teammate's is a config problem.
-    if (kind === 'cadence') await store.suppress({ email: recipient, channel: 'email', reason: `bounced: ${reason}`, source: 'bounce' });
+    // A contact's address that bounces is suppressed on that channel; a teammate's is a config problem.
+    if (kind === 'cadence') await store.suppress({ email: contact, channel: transport.channel, reason: `bounced: ${reason}`, source: 'bounce' });
     return { status: 'bounced', detail: reason };
   } finally {
     clearInterval(beat);
   }
-  const response = (accepted as { response?: string } | undefined)?.response;
-  await store.settleSend(key, { status: 'sent', detail: response, messageId: message.messageId, at: new Date() });
+  await store.settleSend(key, { status: 'sent', detail: accepted.response, messageId: accepted.messageId, at: new Date() });
   return { status: 'sent' };
 }
 

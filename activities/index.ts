@@ -7,7 +7,10 @@ import { deliver, type DeliveryResult } from './deliver';
 import { createLegacyActivities } from './legacy';
 import type { Mailer } from './mail';
 import { escalationMessage, repNoticeMessage, type EscalationInput, type NotifyRepInput } from './repNotices';
+import { holidayNamesFor } from './holidays';
 import { requestRep, type RepRequestInput } from './requestRep';
+import type { SmsSender } from './sms';
+import { activeTemplates, deliverTask, deliverTouch, type TaskInput, type TouchInput, type TouchResult } from './touch';
 
 export interface ActivityDeps {
   /** Talks to Temporal for the rep rotation; the worker's own connection. */
@@ -15,14 +18,17 @@ export interface ActivityDeps {
   taskQueue: string;
   mailer: Mailer;
   store: Store;
+  /** Twilio, when the worker has its credentials; SMS steps fail without it. */
+  sms?: SmsSender;
 }
 
 /** The idempotency key of a message, chosen by the journey from its own ID and the step. */
 type Keyed<T> = T & { key: string };
 
 /** Every side effect a journey has, with its clients injected so no secret is imported by workflows. */
-export function createActivities({ client, taskQueue, mailer, store }: ActivityDeps) {
+export function createActivities({ client, taskQueue, mailer, store, sms }: ActivityDeps) {
   const deps = { store, mailer };
+  const touchDeps = { store, mailer, sms, templates: activeTemplates(store) };
   return {
     requestRep: (input: RepRequestInput) => requestRep(client, taskQueue, input),
     deliverRepNotice: (input: Keyed<NotifyRepInput>): Promise<DeliveryResult> =>
@@ -34,6 +40,10 @@ export function createActivities({ client, taskQueue, mailer, store }: ActivityD
       const result = await deliver(deps, { key: input.key, journeyId: input.leadId, kind: 'cadence', message });
       return { ...result, subject: message.subject };
     },
+    deliverTouch: (input: TouchInput): Promise<TouchResult> => deliverTouch(touchDeps, input),
+    deliverTask: (input: TaskInput): Promise<DeliveryResult> => deliverTask(touchDeps, input),
+    /** A contact's public holidays by local date, with their names (date-holidays is too big for the workflow sandbox). */
+    publicHolidays: async ({ country, years }: { country: string; years: number[] }): Promise<Record<string, string>> => holidayNamesFor(country, years),
     /** A send whose retries ran out: the ledger says failed, and the journey goes on. */
     settleFailedSend: async (failed: Omit<SendIntent, 'channel' | 'messageId'> & { detail: string }): Promise<void> => {
       // The claim is there unless the very first attempt failed before reaching the ledger.

@@ -334,7 +334,10 @@ class Workers {
 function writeShortConfig(dir: string): string {
   const doc = parseDocument(readFileSync(join(packageRoot(), 'config', 'examples', 'default.yaml'), 'utf8'));
   doc.setIn(['sla', 'firstTouch', 'inbound'], '30s');
-  ['0m', '20s', '20s'].forEach((wait, i) => doc.setIn(['cadences', 'nurture', 'steps', i, 'wait'], wait));
+  [1, 3].forEach((step) => doc.setIn(['cadences', 'nurture', 'steps', step, 'wait'], '20s'));
+  // Every hour of the day, and no per-contact limit: the run counts messages, not the calendar.
+  doc.setIn(['sending', 'sandbox'], true);
+  doc.setIn(['sending', 'limits'], {});
   doc.setIn(['journey', 'replyWindow'], '1m');
   doc.setIn(['journey', 'endAfterInactivity'], '2m');
   const file = join(dir, 'chaos.yaml');
@@ -344,7 +347,7 @@ function writeShortConfig(dir: string): string {
 
 interface ExpectedMessage {
   id: string;
-  /** "assigned", "first-touch-breach", "nurture.2": which step of the journey sends it. */
+  /** "assigned", "first-touch-breach", "nurture.habits.1": which step of the journey sends it. */
   step: string;
 }
 
@@ -375,7 +378,8 @@ function planLeads(n: number, config: Config): PlannedLead[] {
 
 function expectedMessages(lead: Lead, fits: boolean, config: Config): ExpectedMessage[] {
   const leadId = leadJourneyId(lead);
-  const steps = fits ? ['assigned', 'first-touch-breach'] : config.cadences.nurture.steps.map((_, i) => `nurture.${i + 1}`);
+  const nurture = config.cadences[config.journey.nurtureCadence]!.steps.filter((step) => step.email);
+  const steps = fits ? ['assigned', 'first-touch-breach'] : nurture.map((step) => `${config.journey.nurtureCadence}.${step.id}.1`);
   return steps.map((step) => ({ id: messageId(leadId, step, config.sender.email), step }));
 }
 
@@ -666,7 +670,7 @@ async function describeJourney(client: Client, store: Store, leadId: string): Pr
   return `journey ${status}, ${state}; events: ${events}`;
 }
 
-/** "first-touch-breach 30, nurture.3 8": which steps the missing messages belong to. */
+/** "first-touch-breach 30, nurture.call-offer.1 8": which steps the missing messages belong to. */
 function byStep(ids: string[], stepOf: Map<string, string>): string {
   const counts = new Map<string, number>();
   for (const id of ids) counts.set(stepOf.get(id)!, (counts.get(stepOf.get(id)!) ?? 0) + 1);

@@ -82,7 +82,7 @@ config
     const loaded = loadConfig(file);
     const roles = loaded.team.reduce<Record<string, number>>((n, m) => ({ ...n, [m.role]: (n[m.role] ?? 0) + 1 }), {});
     console.log(
-      `${file}: valid (${Object.entries(roles).map(([role, n]) => `${n} ${role}`).join(', ')}; nurture cadence of ${loaded.cadences.nurture.steps.length} steps)`,
+      `${file}: valid (${Object.entries(roles).map(([role, n]) => `${n} ${role}`).join(', ')}; ${Object.entries(loaded.cadences).map(([name, c]) => `${name} ${c.steps.length} steps`).join(', ')})`,
     );
   });
 

@@ -12,11 +12,19 @@ export function describeJourney(s: JourneyState & { status: string }): string {
   if (s.notice && s.notice.status !== 'sent') lines.push(`  notice:  ${s.notice.status}${s.notice.detail ? `: ${s.notice.detail}` : ''}`);
   if (s.sla) lines.push(`  SLA:     first touch due ${when(s.sla.due)}: ${s.sla.status}${s.sla.escalatedTo ? `, escalated to ${s.sla.escalatedTo}` : ''}`);
   if (s.firstTouchAt) lines.push(`  touched: ${s.firstTouchAt}`);
-  // Journeys of the first version have no `sends`.
-  const sends = s.sends ?? [];
-  lines.push(`  sent:    ${sends.length ? `${sends.filter((m) => m.status === 'sent').length} of ${sends.length} e-mail(s)` : 'nothing yet'}`);
-  for (const m of sends) lines.push(`    ${m.at}  ${m.cadence} #${m.step}: ${m.subject} [${m.status}${m.detail ? `: ${m.detail}` : ''}]`);
-  lines.push(`  next:    ${s.next ? `${s.next.what}, due ${when(s.next.dueAt)}` : 'nothing scheduled'}`);
+  if (s.sandbox) lines.push('  SANDBOX: sending.sandbox is on: windows, weekends and holidays are ignored for this journey');
+  const run = s.cadence;
+  if (run) lines.push(`  cadence: ${run.cadence}${run.configVersion ? ` (config version ${run.configVersion})` : ''}: ${run.status}${run.exit ? ` (${run.exit})` : ''}, ${run.touches} touch(es)${run.pausedUntil ? `, paused until ${run.pausedUntil}` : ''}`);
+  // Journeys of the first version have no `sends`; the second's name steps by number.
+  const sends = (s.sends ?? []) as (Partial<JourneyState['sends'][number]> & { step?: number; at: string; status: string })[];
+  lines.push(`  sent:    ${sends.length ? `${sends.filter((m) => m.status === 'sent').length} of ${sends.length} message(s)` : 'nothing yet'}`);
+  for (const m of sends) {
+    const what = m.stepId ? `${m.cadence}/${m.stepId} ${m.channel} ${m.template}` : `${m.cadence} #${m.step}`;
+    lines.push(`    ${m.at}  ${what}: ${m.subject ?? ''} [${m.status}${m.detail ? `: ${m.detail}` : ''}]`);
+  }
+  for (const t of s.tasks ?? []) lines.push(`  task:    ${t.channel} ${t.contact} for ${t.owner} (${t.cadence}/${t.stepId}, ${t.createdAt}): ${t.status}${t.outcome ? `, ${t.outcome}` : ''}`);
+  lines.push(`  next:    ${s.next ? `${s.next.what}, due ${when(s.next.dueAt)}${s.next.local ? `, ${s.next.local} local` : ''}` : 'nothing scheduled'}`);
+  for (const shift of s.next?.shifted ?? []) lines.push(`    moved (${shift.reason}): ${shift.detail}`);
   if (s.repliedAt) lines.push(`  replied: ${s.repliedAt}`);
   if (s.unsubscribedAt) lines.push(`  unsubscribed: ${s.unsubscribedAt}`);
   if (s.continuedAsNew) lines.push(`  runs:    ${s.continuedAsNew + 1} (continued as new to keep its history short)`);

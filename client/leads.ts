@@ -32,9 +32,9 @@ export function parseLead(data: unknown, subject = 'lead'): Lead {
 }
 
 /** Records the contact and starts the journey of a validated lead, following this config snapshot. */
-export async function addLead(client: Client, store: Store, taskQueue: string, config: Config, lead: Lead): Promise<AddedLead> {
+export async function addLead(client: Client, store: Store, taskQueue: string, config: Config, lead: Lead, configVersion?: number): Promise<AddedLead> {
   const leadId = leadJourneyId(lead);
-  const input: JourneyInput = { version: JOURNEY_VERSION, lead, config };
+  const input: JourneyInput = { version: JOURNEY_VERSION, lead, config, ...(configVersion !== undefined && { configVersion }) };
   await store.upsertContact(lead);
   const suppression = await store.suppressionFor(lead.email, 'email');
   const suppressed = suppression && describeSuppression(suppression);
@@ -82,7 +82,15 @@ export async function showLead(client: Client, idOrEmail: string): Promise<Journ
  * every channel, so it holds even when the journey has ended (or never existed): it then reports
  * whether a running journey was also told.
  */
-export async function sendLeadEvent(client: Client, store: Store, idOrEmail: string, event: string, source: string): Promise<{ delivered: boolean }> {
+/** What an event may carry: a touch's channel and outcome, a pause's return date. */
+export interface EventDetail {
+  channel?: string;
+  outcome?: string;
+  by?: string;
+  until?: string;
+}
+
+export async function sendLeadEvent(client: Client, store: Store, idOrEmail: string, event: string, source: string, detail?: EventDetail): Promise<{ delivered: boolean }> {
   if (!(LEAD_EVENTS as readonly string[]).includes(event)) {
     throw new LeadRequestError(`event: "${event}" is not a lead event; expected one of ${LEAD_EVENTS.join(', ')}`, 400);
   }
@@ -95,7 +103,8 @@ export async function sendLeadEvent(client: Client, store: Store, idOrEmail: str
       if (unsubscribe) return { delivered: false };
       throw new LeadRequestError(`journey ${handle.workflowId} has ended (${status.name.toLowerCase()}); the ${event} event was not delivered`, 409);
     }
-    await handle.signal(event as LeadEvent);
+    const args = detail && Object.values(detail).some((v) => v !== undefined) ? [detail] : [];
+    await (handle.signal as (name: string, ...args: unknown[]) => Promise<void>)(event as LeadEvent, ...args);
     return { delivered: true };
   } catch (err) {
     if (unsubscribe && isNotFound(err)) return { delivered: false };

@@ -13,16 +13,15 @@ export const LeadSchema = z.strictObject({
   employees: z.int().positive(),
   source: z.enum(['inbound', 'outbound']),
   phone: z.string().min(1).optional(),
+  /** The lead's own IANA time zone; else its country's or region's, else the team's (sending.timezone). */
+  timezone: z.string().min(1).optional(),
+  /** ISO 3166 alpha-2, e.g. "KR": chooses the public holidays a cadence skips. */
+  country: z.string().regex(/^[A-Za-z]{2}$/, { error: 'expected a two-letter country code such as "KR"' }).optional(),
   /** Anything else the templates may use, as `{{lead.fields.name}}`. */
   fields: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])).optional(),
 });
 
 export type Lead = z.infer<typeof LeadSchema>;
-
-/** Template placeholders a lead offers, besides `lead.fields.*`. */
-export const LEAD_PLACEHOLDERS = Object.keys(LeadSchema.shape)
-  .filter((key) => key !== 'fields')
-  .map((key) => `lead.${key}`);
 
 /** The one journey per lead: adding the same lead twice finds the same workflow. */
 export function leadJourneyId(lead: Pick<Lead, 'email'>): string {

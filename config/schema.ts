@@ -1,43 +1,42 @@
 import { z } from 'zod';
-import { DURATION_HINT, isDuration } from './duration';
-import { LEAD_PLACEHOLDERS } from './lead';
-import { templatePlaceholders } from './template';
+import { CadenceSchema, stepKind, variantsOf } from './cadence';
+import { DurationSchema } from './duration';
+import { isTimeZone, SendingSchema, TiersSchema } from './sending';
+import { placeholderProblem, templatePlaceholders } from './template';
 
-const Duration = z.string({ error: DURATION_HINT }).refine(isDuration, { error: DURATION_HINT });
+const Duration = DurationSchema;
 
 const TimeZone = z.string().refine(isTimeZone, {
   error: 'expected an IANA time zone such as "America/New_York" or "Asia/Seoul"',
 });
 
-function isTimeZone(zone: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: zone });
-    return true;
-  } catch {
-    return false;
-  }
-}
-
 const Email = z.email({ error: 'expected an e-mail address such as "mina@example.com"' });
 
-/** What a cadence e-mail may say: the lead, the sender and the unsubscribe link. */
-export const MARKETING_PLACEHOLDERS = [...LEAD_PLACEHOLDERS, 'sender.name', 'sender.email', 'unsubscribeUrl'];
-
-const Template = z.string().min(1).superRefine((text, ctx) => {
-  const parsed = templatePlaceholders(text);
-  if ('error' in parsed) {
-    ctx.addIssue({ code: 'custom', message: `template does not parse: ${parsed.error}` });
-    return;
-  }
-  for (const name of parsed.names) {
-    if (!MARKETING_PLACEHOLDERS.includes(name) && !name.startsWith('lead.fields.')) {
-      ctx.addIssue({
-        code: 'custom',
-        message: `unknown placeholder {{${name}}}: expected one of ${MARKETING_PLACEHOLDERS.join(', ')} or lead.fields.<name>`,
-      });
+/** A named message: an e-mail (subject and body) or an SMS (body only), with fallbacks for fields that may be missing. */
+export const TemplateSchema = z
+  .strictObject({
+    subject: z.string().min(1).optional(),
+    body: z.string().min(1),
+    /** html: the body is HTML and every value from a lead is escaped; text (the default) sends it as written. */
+    format: z.enum(['text', 'html']).default('text'),
+    /** What to print when a field is missing, e.g. `lead.title: "your team"`. */
+    fallbacks: z.record(z.string(), z.string()).default({}),
+  })
+  .superRefine((template, ctx) => {
+    for (const part of ['subject', 'body'] as const) {
+      const text = template[part];
+      if (text === undefined) continue;
+      const parsed = templatePlaceholders(text);
+      if ('error' in parsed) {
+        ctx.addIssue({ code: 'custom', path: [part], message: `template does not parse: ${parsed.error}` });
+        continue;
+      }
+      for (const name of new Set(parsed.names)) {
+        const problem = placeholderProblem(name, template.fallbacks);
+        if (problem) ctx.addIssue({ code: 'custom', path: [part], message: problem });
+      }
     }
-  }
-});
+  });
 
 export const ROLES = ['sdr', 'bdr', 'ae', 'manager'] as const;
 
@@ -61,14 +60,8 @@ export const IcpSchema = z
     error: 'expected max to be at least min',
   });
 
-export const CadenceStepSchema = z.strictObject({
-  /** Time after the previous step (after the start, for the first step). */
-  wait: Duration,
-  subject: Template,
-  body: Template,
-});
-
-export const CadenceSchema = z.strictObject({ steps: z.array(CadenceStepSchema).min(1) });
+export { CadenceSchema, CADENCE_EXITS, type Cadence, type CadenceStep, type CadenceExit } from './cadence';
+export { SendingSchema, TiersSchema, type Sending, type Tiers, type Tier } from './sending';
 
 export const ConfigSchema = z
   .strictObject({
@@ -83,17 +76,27 @@ export const ConfigSchema = z
     sla: z.strictObject({
       firstTouch: z.strictObject({ inbound: Duration.optional(), outbound: Duration.optional() }),
     }),
-    cadences: z.strictObject({ nurture: CadenceSchema }),
+    /** Where contacts' clocks, windows, holidays and limits are set. */
+    sending: SendingSchema,
+    /** The number SMS steps send from, in E.164 form; the Twilio credentials come from the environment. */
+    sms: z.strictObject({ from: z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'expected a phone number in E.164 form such as "+14155550123"' }) }).optional(),
+    templates: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected a template name such as "nurture-guide"' }), TemplateSchema),
+    cadences: z.record(z.string().regex(/^[a-z0-9][a-z0-9-]*$/, { error: 'expected a cadence name such as "nurture"' }), CadenceSchema),
+    /** Outbound account programs by tier (A, B, C). */
+    tiers: TiersSchema.optional(),
     journey: z
       .strictObject({
+        /** The cadence a lead outside the ICP follows. */
+        nurtureCadence: z.string().min(1).default('nurture'),
         /** How long after the last nurture e-mail a reply still reaches an SDR. */
         replyWindow: Duration.default('30d'),
         /** A journey with no touch, reply or other event for this long ends, and its history with it. */
         endAfterInactivity: Duration.default('90d'),
       })
-      .default({ replyWindow: '30d', endAfterInactivity: '90d' }),
+      .default({ nurtureCadence: 'nurture', replyWindow: '30d', endAfterInactivity: '90d' }),
   })
   .superRefine((config, ctx) => {
+    checkCadenceReferences(config, ctx);
     const emails = config.team.map((member) => member.email.toLowerCase());
     const managers = new Set(config.team.filter((m) => m.role === 'manager').map((m) => m.email.toLowerCase()));
     emails.forEach((email, i) => {
@@ -113,9 +116,37 @@ export const ConfigSchema = z
     }
   });
 
+type ConfigShape = Pick<z.infer<typeof ConfigSchema>, 'templates' | 'cadences' | 'tiers' | 'journey' | 'sms'>;
+
+/** Every template, cadence and step a config refers to must exist and fit where it is used. */
+function checkCadenceReferences(config: ConfigShape, ctx: z.RefinementCtx): void {
+  const cadenceNames = Object.keys(config.cadences);
+  const needCadence = (name: string, path: (string | number)[]) => {
+    if (!config.cadences[name]) ctx.addIssue({ code: 'custom', path, message: `no cadence named "${name}": expected one of ${cadenceNames.join(', ')}` });
+  };
+  needCadence(config.journey.nurtureCadence, ['journey', 'nurtureCadence']);
+  for (const tier of ['A', 'B', 'C'] as const) {
+    const program = config.tiers?.programs[tier];
+    if (program) needCadence(program.cadence, ['tiers', 'programs', tier, 'cadence']);
+  }
+  const templateNames = Object.keys(config.templates);
+  for (const [name, cadence] of Object.entries(config.cadences)) {
+    cadence.steps.forEach((step, i) => {
+      const kind = stepKind(step);
+      const refs = kind === 'email' ? variantsOf(step.email!) : kind === 'sms' ? variantsOf(step.sms!) : step.template ? [step.template] : [];
+      const at = ['cadences', name, 'steps', i, kind === 'task' ? 'template' : kind];
+      for (const ref of refs) {
+        const template = config.templates[ref];
+        if (!template) ctx.addIssue({ code: 'custom', path: at, message: `no template named "${ref}": expected one of ${templateNames.join(', ')}` });
+        else if (kind === 'email' && !template.subject) ctx.addIssue({ code: 'custom', path: at, message: `template "${ref}" has no subject: an e-mail step needs one` });
+      }
+      if (kind === 'sms' && !config.sms) ctx.addIssue({ code: 'custom', path: at, message: 'an sms step needs sms.from, the number to send from' });
+    });
+  }
+}
+
 export type Config = z.infer<typeof ConfigSchema>;
+export type Template = z.infer<typeof TemplateSchema>;
 export type TeamMember = z.infer<typeof TeamMemberSchema>;
 export type Icp = z.infer<typeof IcpSchema>;
-export type Cadence = z.infer<typeof CadenceSchema>;
-export type CadenceStep = z.infer<typeof CadenceStepSchema>;
 export type Role = (typeof ROLES)[number];

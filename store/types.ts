@@ -1,5 +1,8 @@
 // What Pipewright's system of record holds: facts that outlive one journey or span many. A journey's
 // own progress stays in its workflow; these rows are reached only through activities and the client.
+import type { TouchLimits } from '../workflows/rules/touchLimits';
+
+export type { TouchLimits } from '../workflows/rules/touchLimits';
 
 /** A suppression per channel; "all" stops every channel at once (an unsubscribe link does that). */
 export const SUPPRESSION_CHANNELS = ['email', 'sms', 'all'] as const;
@@ -28,13 +31,14 @@ export interface Contact {
 
 /**
  * One row per intended touch, keyed by an idempotency key derived from the journey and the step
- * (never the attempt). `sending` means the intent is recorded and the outcome not yet known.
+ * (never the attempt). `sending` means the intent is recorded and the outcome not yet known;
+ * `deferred` means a touch limit held it back until `deferredUntil`, and it is to be claimed again then.
  */
-export const SEND_STATUSES = ['sending', 'sent', 'skipped', 'bounced', 'failed'] as const;
+export const SEND_STATUSES = ['sending', 'deferred', 'sent', 'skipped', 'bounced', 'failed'] as const;
 export type SendStatus = (typeof SEND_STATUSES)[number];
 
 /** What a message is, for reports and for `contact show`. */
-export type SendKind = 'rep-notice' | 'escalation' | 'cadence';
+export type SendKind = 'rep-notice' | 'escalation' | 'cadence' | 'task';
 
 /** What a sender says before it sends: the key and whom the message is for. */
 export interface SendIntent {
@@ -44,6 +48,17 @@ export interface SendIntent {
   channel: Channel;
   recipient: string;
   messageId?: string;
+}
+
+/**
+ * A message to a contact under touch limits: the contact's e-mail (whatever the channel), the
+ * sending mailbox when it has a limit of its own, and the journey's own clock reading for the touch.
+ */
+export interface TouchIntent extends SendIntent {
+  contact: string;
+  mailbox?: string;
+  at: Date;
+  limits: TouchLimits;
 }
 
 export interface SendRecord {
@@ -61,6 +76,14 @@ export interface SendRecord {
   createdAt: Date;
   updatedAt: Date;
   sentAt?: Date;
+  /** Whose touch this is (the contact's e-mail), for a message claimed under touch limits. */
+  contact?: string;
+  /** The mailbox it is sent from, when that mailbox has a limit of its own. */
+  mailbox?: string;
+  /** When the touch happened on the journey's own clock; set when it was allowed ('sending' onwards). */
+  touchAt?: Date;
+  /** While 'deferred': the earliest instant every touch limit allows it; `detail` says which limits. */
+  deferredUntil?: Date;
 }
 
 export const JOURNEY_EVENT_TYPES = [
@@ -71,11 +94,16 @@ export const JOURNEY_EVENT_TYPES = [
   'sla-met',
   'sla-breached',
   'escalated',
+  'deferred',
   'sent',
   'skipped',
   'bounced',
   'failed',
   'replied',
+  'meeting-booked',
+  'converted',
+  'paused',
+  'migrated',
   'unsubscribed',
   'disqualified',
   'closed',
@@ -90,4 +118,28 @@ export interface JourneyEvent {
   type: JourneyEventType;
   at: Date;
   detail?: Record<string, unknown>;
+}
+
+/** One distinct config text, as applied: the YAML and what it validated to. */
+export interface ConfigVersion {
+  version: number;
+  config: unknown;
+  source: string;
+  createdAt: Date;
+}
+
+/** The config in force: the version of the newest activation. */
+export interface ActiveConfig {
+  version: number;
+  config: unknown;
+  source: string;
+  activatedAt: Date;
+}
+
+/** One activation, for `config history`. */
+export interface ConfigActivation {
+  version: number;
+  activatedAt: Date;
+  activatedBy?: string;
+  sha256: string;
 }

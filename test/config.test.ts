@@ -35,16 +35,68 @@ describe('the example config marketing ops start from', () => {
   test('nurtures with e-mails on day 0, 3 and 7', () => {
     const offsets: number[] = [];
     let at = 0;
-    for (const step of config.cadences.nurture.steps) offsets.push((at += durationMs(step.wait)) / 86_400_000);
+    for (const step of config.cadences.nurture!.steps) {
+      if (step.wait) at += durationMs(step.wait);
+      if (step.email) offsets.push(at / 86_400_000);
+    }
     expect(offsets).toEqual([0, 3, 7]);
+  });
+
+  test("sends e-mail at 08:00-10:00 and 15:00-16:00 in the contact's time, at most once a day and three times a week", () => {
+    expect(config.sending).toMatchObject({ sandbox: false, holidays: true, windows: { email: ['08:00-10:00', '15:00-16:00'] }, limits: { perContact: { perDay: 1, perWeek: 3 } } });
+  });
+
+  test('carries the seeds\' tier programs: A reaches 5 contacts over at least 6 months on every channel, C is e-mail only', () => {
+    const { A, B, C } = config.tiers!.programs;
+    expect(A.contacts).toBeGreaterThanOrEqual(5);
+    const tierA = config.cadences[A.cadence]!.steps;
+    const weeks = tierA.reduce((sum, s) => sum + (s.wait && s.wait !== 'next-business-day' ? durationMs(s.wait) : 0), 0) / (7 * 86_400_000);
+    expect(weeks).toBeGreaterThanOrEqual(26);
+    expect(new Set(tierA.map((s) => s.task ?? (s.email ? 'email' : s.sms ? 'sms' : undefined)))).toEqual(new Set(['email', 'call', 'linkedin', 'sms', undefined]));
+    expect(tierA.some((s) => Array.isArray(s.email) && s.email.length > 1)).toBe(true);
+    expect(config.cadences[B.cadence]!.steps.some((s) => s.task === 'call')).toBe(true);
+    expect(config.cadences[C.cadence]!.steps.every((s) => s.email || s.wait)).toBe(true);
   });
 });
 
 describe('a config error names the field and what was expected', () => {
   test('a bad wait', () => {
     expect(problemsOf(example.replace('wait: 3d', 'wait: three days'))).toEqual([
-      expect.stringMatching(/^cadences\.nurture\.steps\[1\]\.wait: expected a duration such as "3d" .*\(line \d+\)$/),
+      expect.stringMatching(/^cadences\.nurture\.steps\[1\]\.wait: expected a duration such as "3d" \(a whole number, then s, m, h, d or w\), or "next-business-day" \(line \d+\)$/),
     ]);
+  });
+
+  test('a cadence step that names a template, a step or a kind that does not exist', () => {
+    const broken = example
+      .replace('{ id: habits, email: nurture-habits }', '{ id: habits, email: nurture-habbits }')
+      .replace('then: hot-call, else: wait-3w', 'then: hot-cal, else: wait-3w')
+      .replace('{ id: wait-4d, wait: 4d }', '{ id: wait-4d, wait: 4d, email: nurture-call }')
+      .replace('{ id: guide, email: c-news-1 }', '{ id: guide, mail: c-news-1 }');
+    expect(problemsOf(broken)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^cadences\.nurture\.steps\[2\]\.email: no template named "nurture-habbits": expected one of nurture-guide, /),
+        expect.stringMatching(/^cadences\.tier-a\.steps\[6\]\.branch\.then: no step with id "hot-cal": expected one of intro, /),
+        expect.stringMatching(/^cadences\.nurture\.steps\[3\]: expected one step kind, got email and wait/),
+        expect.stringMatching(/^cadences\.tier-c\.steps\[0\]\.mail: unknown key "mail"; expected one of id, email, sms, task, template, wait, branch, exit/),
+      ]),
+    );
+  });
+
+  test('a placeholder that may be missing needs a fallback, so nobody is greeted "Hi ,"', () => {
+    expect(problemsOf(example.replace('fallbacks: { lead.industry: "B2B" }', ''))).toEqual([
+      expect.stringMatching(/^templates\.nurture-guide\.subject: \{\{lead\.industry\}\} may be missing: give it a fallback/),
+    ]);
+  });
+
+  test('an SMS step needs a number to send from, and a cadence must stop at an unsubscribe', () => {
+    const problems = problemsOf(example.replace(/^sms:\n.*\n  from: .*\n/m, '').replace('  tier-c:\n    steps:', '  tier-c:\n    exitOn: [replied, bounced]\n    steps:'));
+    expect(problems).toHaveLength(2);
+    expect(problems).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^cadences\.tier-a\.steps\[9\]\.sms: an sms step needs sms\.from/),
+        expect.stringMatching(/^cadences\.tier-c\.exitOn: must include unsubscribed/),
+      ]),
+    );
   });
 
   test('an unknown key, with the keys that are allowed', () => {
@@ -65,7 +117,7 @@ describe('a config error names the field and what was expected', () => {
       expect.arrayContaining([
         expect.stringMatching(/^team\[0\]\.timezone: expected an IANA time zone/),
         expect.stringMatching(/^team\[3\]\.email: expected an e-mail address/),
-        expect.stringMatching(/^cadences\.nurture\.steps\[0\]\.subject: unknown placeholder \{\{lead\.frstName\}\}/),
+        expect.stringMatching(/^templates\.nurture-guide\.subject: unknown placeholder \{\{lead\.frstName\}\}: expected lead\.<one of email, firstName/),
         expect.stringMatching(/^icp\.employees\.max: expected max to be at least min/),
       ]),
     );
@@ -91,7 +143,7 @@ describe('a config error names the field and what was expected', () => {
 
   test('a template that does not parse', () => {
     expect(problemsOf(example.replace('{{lead.firstName}}, a guide', '{{#lead.firstName}}, a guide'))).toEqual([
-      expect.stringMatching(/^cadences\.nurture\.steps\[0\]\.subject: template does not parse: Unclosed section/),
+      expect.stringMatching(/^templates\.nurture-guide\.subject: template does not parse: Unclosed section/),
     ]);
   });
 });
@@ -116,7 +168,7 @@ describe('a lead', () => {
       'email: expected an e-mail address such as "jane@acme.com"',
       'employees: expected number, received string',
       'source: Invalid option: expected one of "inbound"|"outbound"',
-      'extra: unknown key "extra"; expected one of email, firstName, lastName, company, title, industry, region, employees, source, phone, fields',
+      'extra: unknown key "extra"; expected one of email, firstName, lastName, company, title, industry, region, employees, source, phone, timezone, country, fields',
     ]);
   });
 });

@@ -1,5 +1,6 @@
 // The system of record, against both databases it runs on: PGlite served over TCP (what
 // `pipewright dev` and the tests use) and a real PostgreSQL server (what production uses).
+import { createHash } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -14,6 +15,8 @@ import {
   type EmbeddedStore,
   type JourneyEvent,
   type Store,
+  type TouchIntent,
+  type TouchLimits,
 } from '../store';
 import { serveEngine } from '../store/embedded';
 import { startPGliteEngine, type Engine } from '../store/pgliteEngine';
@@ -294,6 +297,201 @@ describe.each([
       expect(await store.sends({ journeyId, limit: 1 })).toHaveLength(1);
       const byRecipient = await store.sends({ recipient: ' LEAD@example.com ', limit: 500 });
       expect(byRecipient.filter((s) => s.journeyId === journeyId)).toHaveLength(3);
+    });
+  });
+
+  describe('touch limits', () => {
+    const HOUR = 3_600_000;
+    const DAY = 24 * HOUR;
+    const T = Date.UTC(2030, 2, 4, 8); // 2030-03-04T08:00:00.000Z on the journeys' clock
+    const oneADay: TouchLimits = { perContact: { perDay: 1, perWeek: 3 } };
+    const touch = (contact: string, step: string, atMs: number, limits: TouchLimits = oneADay, more: Partial<TouchIntent> = {}) => {
+      const journeyId = `${contact}:journey`;
+      return store.claimTouch({
+        key: `${journeyId}:${step}`,
+        journeyId,
+        kind: 'cadence',
+        channel: 'email',
+        recipient: contact,
+        contact,
+        at: new Date(atMs),
+        limits,
+        ...more,
+      });
+    };
+
+    test('a touch within the limits is claimed at its time; the next within a day is deferred, with an event', async () => {
+      const contact = `${unique('lead')}@example.com`;
+      const first = await touch(contact, 'step-1', T, oneADay, { contact: ` ${contact.toUpperCase()}` });
+      expect(first).toMatchObject({ status: 'sending', attempts: 1, contact, recipient: contact, touchAt: new Date(T) });
+      expect(first).not.toHaveProperty('deferredUntil');
+
+      const second = await touch(contact, 'step-2', T + 2 * HOUR);
+      const reason = 'at most 1 touch a day to this contact (last at 2030-03-04T08:00:00.000Z)';
+      expect(second).toMatchObject({ status: 'deferred', attempts: 0, contact, deferredUntil: new Date(T + DAY), detail: reason });
+      expect(second).not.toHaveProperty('touchAt');
+      // An activity retried while deferred asks again: the same deferral, recorded once.
+      expect(await touch(contact, 'step-2', T + 3 * HOUR)).toMatchObject({ status: 'deferred', deferredUntil: new Date(T + DAY) });
+
+      const journeyId = `${contact}:journey`;
+      expect(await store.events({ journeyId, types: ['deferred'] })).toEqual([
+        {
+          key: `${second.key}:deferred:2030-03-05T08:00:00.000Z`,
+          journeyId,
+          type: 'deferred',
+          at: new Date(T + 2 * HOUR),
+          detail: { sendKey: second.key, contact, until: '2030-03-05T08:00:00.000Z', reason },
+        },
+      ]);
+      expect((await store.sends({ journeyId })).map((s) => [s.key, s.status])).toEqual([
+        [second.key, 'deferred'],
+        [first.key, 'sending'],
+      ]);
+      // claimSend does not send a deferred message behind the limits' back.
+      expect(await store.claimSend({ key: second.key, journeyId, kind: 'cadence', channel: 'email', recipient: contact })).toMatchObject({
+        status: 'deferred',
+        attempts: 0,
+        deferredUntil: new Date(T + DAY),
+      });
+    });
+
+    test('a deferred message claimed again once allowed is sent then, and counts from then', async () => {
+      const contact = `${unique('lead')}@example.com`;
+      await touch(contact, 'step-1', T);
+      const deferred = await touch(contact, 'step-2', T + HOUR);
+      expect(deferred).toMatchObject({ status: 'deferred', deferredUntil: new Date(T + DAY) });
+
+      const claimed = await touch(contact, 'step-2', deferred.deferredUntil!.getTime());
+      expect(claimed).toMatchObject({ key: deferred.key, status: 'sending', attempts: 1, touchAt: new Date(T + DAY) });
+      expect(claimed).not.toHaveProperty('deferredUntil');
+      expect(claimed).not.toHaveProperty('detail');
+
+      expect(await touch(contact, 'step-3', T + DAY + HOUR)).toMatchObject({ status: 'deferred', deferredUntil: new Date(T + 2 * DAY) });
+      // The week holds three touches by then: the fourth waits for the first to leave the week.
+      await touch(contact, 'step-3', T + 2 * DAY);
+      expect(await touch(contact, 'step-4', T + 3 * DAY)).toMatchObject({
+        status: 'deferred',
+        deferredUntil: new Date(T + 7 * DAY),
+        detail: 'at most 3 touches a week to this contact',
+      });
+    });
+
+    test('a retried claim of a touch still sending is not a new touch and is never deferred', async () => {
+      const contact = `${unique('lead')}@example.com`;
+      const first = await touch(contact, 'step-1', T);
+      const retried = await touch(contact, 'step-1', T + HOUR);
+      expect(retried).toMatchObject({ status: 'sending', attempts: 2, touchAt: new Date(T) });
+      const sent = await store.settleSend(first.key, { status: 'sent', at: new Date(T + HOUR) });
+      expect(await touch(contact, 'step-1', T + 2 * HOUR)).toEqual(sent);
+      expect(await store.events({ journeyId: first.journeyId, types: ['deferred'] })).toEqual([]);
+    });
+
+    test('a touch that was skipped or failed does not count against the contact', async () => {
+      const contact = `${unique('lead')}@example.com`;
+      const first = await touch(contact, 'step-1', T);
+      await store.settleSend(first.key, { status: 'skipped', detail: 'suppressed', at: new Date(T) });
+      expect(await touch(contact, 'step-2', T + HOUR)).toMatchObject({ status: 'sending', touchAt: new Date(T + HOUR) });
+    });
+
+    test('a mailbox limit counts every contact the mailbox writes to', async () => {
+      const mailbox = `${unique('sdr')}@pipewright.example`;
+      const limits: TouchLimits = { perContact: { perDay: 1 }, perMailbox: { perDay: 2 } };
+      const claims = [];
+      for (const [i, name] of ['a', 'b', 'c'].entries()) {
+        claims.push(await touch(`${unique(name)}@example.com`, 'step-1', T + i * HOUR, limits, { mailbox: mailbox.toUpperCase() }));
+      }
+      expect(claims.map((c) => c.status)).toEqual(['sending', 'sending', 'deferred']);
+      expect(claims[0]).toMatchObject({ mailbox });
+      expect(claims[2]).toMatchObject({ deferredUntil: new Date(T + DAY), detail: 'mailbox daily limit of 2 reached' });
+      const elsewhere = await touch(`${unique('d')}@example.com`, 'step-1', T + 2 * HOUR, limits, { mailbox: `other-${mailbox}` });
+      expect(elsewhere.status).toBe('sending');
+    });
+
+    test('twenty journeys touching one contact at the same instant: exactly one goes out', async () => {
+      const contact = `${unique('popular')}@example.com`;
+      // Every pooled connection open beforehand, so the claims really overlap instead of queueing on connects.
+      await Promise.all(Array.from({ length: 10 }, () => store.touches(contact, new Date(0))));
+      const claims = await Promise.all(
+        Array.from({ length: 20 }, (_, i) => touch(contact, `step-${i}`, T, { perContact: { perDay: 1 } }, { journeyId: `${contact}:journey-${i}` })),
+      );
+      expect(claims.filter((c) => c.status === 'sending')).toHaveLength(1);
+      const deferred = claims.filter((c) => c.status === 'deferred');
+      expect(deferred).toHaveLength(19);
+      for (const c of deferred) expect(c.deferredUntil).toEqual(new Date(T + DAY));
+      const touches = await store.touches(contact, new Date(T - DAY));
+      expect(touches.filter((s) => s.status === 'sending')).toHaveLength(1);
+      expect(touches).toHaveLength(20);
+    });
+
+    test('twenty contacts through one mailbox at once: exactly its daily limit goes out', async () => {
+      const mailbox = `${unique('busy')}@pipewright.example`;
+      const claims = await Promise.all(
+        Array.from({ length: 20 }, (_, i) =>
+          touch(`${unique(`c${i}`)}@example.com`, 'step-1', T, { perContact: { perDay: 1 }, perMailbox: { perDay: 5 } }, { mailbox }),
+        ),
+      );
+      expect(claims.filter((c) => c.status === 'sending')).toHaveLength(5);
+      expect(claims.filter((c) => c.status === 'deferred')).toHaveLength(15);
+    });
+
+    test("a contact's touches since a time, newest first, with the deferred ones still to go", async () => {
+      const contact = `${unique('lead')}@example.com`;
+      const old = await touch(contact, 'step-0', T - 10 * DAY);
+      const first = await touch(contact, 'step-1', T);
+      const later = await touch(contact, 'step-2', T + HOUR);
+      expect((await store.touches(` ${contact.toUpperCase()}`, new Date(T - DAY))).map((s) => s.key)).toEqual([later.key, first.key]);
+      expect((await store.touches(contact, new Date(0))).map((s) => s.key)).toEqual([later.key, first.key, old.key]);
+      expect(await store.touches(`${unique('nobody')}@example.com`, new Date(0))).toEqual([]);
+    });
+  });
+
+  describe('config versions', () => {
+    let configs: Store;
+
+    beforeAll(async () => {
+      // Config history is per database: a fresh one starts with none.
+      configs = await openStore(await server.freshDatabase());
+    }, SERVER_START);
+
+    afterAll(async () => {
+      await configs?.close();
+    });
+
+    test('applying, reapplying, changing and rolling back a config', async () => {
+      expect(await configs.activeConfig()).toBeUndefined();
+      expect(await configs.configHistory()).toEqual([]);
+
+      const v1 = { source: 'teams:\n  - name: emea\n', config: { teams: [{ name: 'emea', reps: ['a@example.com'] }], n: 1.5 } };
+      expect(await configs.applyConfig({ ...v1, by: 'ana' })).toEqual({ version: 1, created: true, activated: true });
+      expect(await configs.activeConfig()).toEqual({ version: 1, config: v1.config, source: v1.source, activatedAt: expect.any(Date) });
+      // The same text again, by anyone: nothing new.
+      expect(await configs.applyConfig({ ...v1, by: 'ben' })).toEqual({ version: 1, created: false, activated: false });
+
+      const v2 = { source: 'teams:\n  - name: apac\n', config: { teams: [{ name: 'apac' }] } };
+      expect(await configs.applyConfig(v2)).toEqual({ version: 2, created: true, activated: true });
+      expect(await configs.activeConfig()).toMatchObject({ version: 2, config: v2.config });
+      // Back to the first text: its version again, active again.
+      expect(await configs.applyConfig({ ...v1, by: 'ana' })).toEqual({ version: 1, created: false, activated: true });
+      expect(await configs.activeConfig()).toMatchObject({ version: 1, source: v1.source });
+
+      const history = await configs.configHistory();
+      const sha = (text: string) => createHash('sha256').update(text).digest('hex');
+      expect(history).toEqual([
+        { version: 1, activatedAt: expect.any(Date), activatedBy: 'ana', sha256: sha(v1.source) },
+        { version: 2, activatedAt: expect.any(Date), sha256: sha(v2.source) },
+        { version: 1, activatedAt: expect.any(Date), activatedBy: 'ana', sha256: sha(v1.source) },
+      ]);
+      expect(await configs.configVersion(2)).toEqual({ version: 2, config: v2.config, source: v2.source, createdAt: expect.any(Date) });
+      expect(await configs.configVersion(99)).toBeUndefined();
+    });
+
+    test('the same new config applied by five processes at once is one version, activated once', async () => {
+      const input = { source: `teams: [${unique('team')}]\n`, config: ['a top-level array', { kept: true }] };
+      const results = await Promise.all(Array.from({ length: 5 }, () => configs.applyConfig(input)));
+      expect(results.filter((r) => r.created)).toHaveLength(1);
+      expect(results.filter((r) => r.activated)).toHaveLength(1);
+      expect(new Set(results.map((r) => r.version)).size).toBe(1);
+      expect(await configs.activeConfig()).toMatchObject({ version: results[0]!.version, config: input.config });
     });
   });
 

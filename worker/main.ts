@@ -1,6 +1,7 @@
 import type { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { mailerFromEnv } from '../activities/mail';
+import { twilioSmsSender } from '../activities/sms';
 import { connectClient, connectStore, temporalSettings } from '../client/connection';
 import { missingSearchAttributes } from '../client/searchAttributes';
 import { createWorker } from './worker';
@@ -12,13 +13,14 @@ import { createWorker } from './worker';
 export async function runWorker(log: (line: string) => void = console.log): Promise<void> {
   const settings = temporalSettings();
   const mailer = mailerFromEnv();
+  const sms = twilioSmsSender();
   const store = await connectStore();
   const client = await connectClient(settings);
   const connection = await NativeConnection.connect(settings.connectionOptions);
   await warnOfMissingSearchAttributes(client, log);
   try {
-    const worker = await createWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, client, mailer, store });
-    log(`worker: polling task queue "${settings.taskQueue}" on ${settings.connectionOptions.address ?? 'localhost:7233'}, store ${store.url}`);
+    const worker = await createWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, client, mailer, store, sms });
+    log(`worker: polling task queue "${settings.taskQueue}" on ${settings.connectionOptions.address ?? 'localhost:7233'}, store ${store.url}, SMS ${sms ? 'through Twilio' : 'off (no TWILIO_ACCOUNT_SID)'}`);
     await worker.run();
   } finally {
     await connection.close();

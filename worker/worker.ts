@@ -2,6 +2,7 @@ import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
 import type { Mailer } from '../activities/mail';
+import type { SmsSender } from '../activities/sms';
 import type { Store } from '../store';
 
 export interface PipewrightWorkerOptions {
@@ -12,6 +13,8 @@ export interface PipewrightWorkerOptions {
   client: Client;
   mailer: Mailer;
   store: Store;
+  /** Twilio for SMS steps; without it they fail (and say why) while e-mail goes on. */
+  sms?: SmsSender;
   /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
 }
@@ -21,12 +24,12 @@ export function workflowsPath(): string {
 }
 
 export async function createWorker(options: PipewrightWorkerOptions): Promise<Worker> {
-  const { connection, namespace, taskQueue, client, mailer, store, workflowBundle } = options;
+  const { connection, namespace, taskQueue, client, mailer, store, sms, workflowBundle } = options;
   return Worker.create({
     connection,
     namespace,
     taskQueue,
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
-    activities: createActivities({ client, taskQueue, mailer, store }),
+    activities: createActivities({ client, taskQueue, mailer, store, sms }),
   });
 }

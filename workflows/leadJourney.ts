@@ -15,23 +15,37 @@ import type { DeliveryResult } from '../activities/deliver';
 import { durationMs } from '../config/duration';
 import type { TeamMember } from '../config/schema';
 import type { JourneyEventType, SendKind } from '../store/types';
+import { runCadence, sleeper, type CadenceHost } from './cadence/engine';
+import { applyMigration, migrationAnswer } from './cadence/migration';
+import { startRun, type CadenceRun } from './cadence/run';
 import { Journal } from './journal';
 import { leadJourneyV1, type JourneyInputV1 } from './legacy/leadJourneyV1';
+import { leadJourneyV2, type JourneyInputV2 } from './legacy/leadJourneyV2';
 import {
+  clickedSignal,
   closedSignal,
+  convertedSignal,
   disqualifiedSignal,
   journeyStateQuery,
   JOURNEY_VERSION,
   MAX_HISTORY_EVENTS,
+  meetingBookedSignal,
+  migrateCadenceUpdate,
+  openedSignal,
+  pausedSignal,
   repAssignedSignal,
   repliedSignal,
+  resumedSignal,
   touchedSignal,
   unsubscribedSignal,
+  type CadenceMigration,
   type JourneyInput,
   type JourneyState,
   type Outcome,
+  type SeenEvent,
 } from './messages';
 import { icpFit } from './rules/icpFit';
+import { countryFor, timeZoneFor } from './rules/sendWindow';
 import { managerOf, memberByEmail, membersWithRole, roleFor } from './rules/team';
 import { OWNER, SLA_STATUS, SOURCE, STAGE } from './searchAttributes';
 
@@ -40,7 +54,7 @@ import { OWNER, SLA_STATUS, SOURCE, STAGE } from './searchAttributes';
 // activity answers "bounced". Heartbeats let a crashed worker's send be retried within a minute.
 // A cancelled journey abandons a send in flight rather than asking it to stop: a message half-way to
 // the SMTP server cannot be called back, and the ledger records how it ended either way.
-const { deliverRepNotice, deliverEscalation, deliverCadenceEmail } = proxyActivities<Activities>({
+const { deliverRepNotice, deliverEscalation } = proxyActivities<Activities>({
   cancellationType: ActivityCancellationType.ABANDON,
   startToCloseTimeout: '2 minutes',
   heartbeatTimeout: '30 seconds',
@@ -53,15 +67,18 @@ const { requestRep, settleFailedSend, suppressContact } = proxyActivities<Activi
 });
 
 const iso = (ms: number) => new Date(ms).toISOString();
+const isDone = (run: CadenceRun) => run.status === 'done';
+/** State lists keep their latest entries only, so a months-long journey's state stays small. */
+const KEEP = 50;
 
 /**
  * One lead's journey: qualify by ICP fit, then either hand the lead to the next rep in turn under a
- * first-touch SLA, or nurture it by e-mail and wait a while for a reply. It ends at a terminal
- * outcome (unsubscribed, bounced, disqualified, closed, no reply, inactive), recorded in the store.
- * Journeys started before the store (input without a version) run the first version unchanged.
+ * first-touch SLA, or run the nurture cadence the config names and wait a while for a reply. It ends
+ * at a terminal outcome, recorded in the store. Journeys of earlier input versions run their own code.
  */
-export async function leadJourney(input: JourneyInput | JourneyInputV1): Promise<unknown> {
+export async function leadJourney(input: JourneyInput | JourneyInputV2 | JourneyInputV1): Promise<unknown> {
   if (!('version' in input)) return leadJourneyV1(input);
+  if (input.version === 2) return leadJourneyV2(input);
   return journey(input);
 }
 
@@ -70,20 +87,37 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
   const info = workflowInfo();
   const leadId = info.workflowId;
   const now = () => iso(Date.now());
-  const state: JourneyState = input.resume ?? { leadId, email: lead.email, stage: 'qualifying', sends: [], lastActivityAt: now(), continuedAsNew: 0 };
+  const state: JourneyState = input.resume ?? {
+    leadId,
+    email: lead.email,
+    stage: 'qualifying',
+    sends: [],
+    tasks: [],
+    events: [],
+    lastActivityAt: now(),
+    continuedAsNew: 0,
+    ...(config.sending.sandbox ? { sandbox: true as const } : {}),
+  };
   const journal = new Journal(leadId, info.runId);
   // Everything that reaches out runs in this scope, so one cancel stops every timer and send.
   const outreach = new CancellationScope();
   let ending: Outcome | undefined;
   let assignedRep: string | undefined;
+  /** A reply or booked meeting that ends the cadence: the lead goes to an SDR. */
+  let raisedHandBy: string | undefined;
+  let migration: CadenceMigration | undefined;
   const inactivityMs = durationMs(config.journey.endAfterInactivity);
+  const exitsOn = (event: string) => Boolean(state.cadence && (config.cadences[state.cadence.cadence]?.exitOn as string[] | undefined)?.includes(event));
 
   /** Derived from the journey and the step, never the attempt; the first run's ID sets apart a lead re-added later. */
   const sendKey = (what: string) => `${leadId}/${info.firstExecutionRunId}/${what}`;
 
-  const sawActivity = (type: JourneyEventType) => {
+  const saw = (type: string, detail: Omit<SeenEvent, 'type' | 'at'> = {}) => {
+    state.events = [...state.events, { type, at: now(), ...detail }].slice(-KEEP);
+  };
+  const sawActivity = (type: JourneyEventType, detail?: Record<string, unknown>) => {
     state.lastActivityAt = now();
-    journal.add(type);
+    journal.add(type, detail);
   };
   const end = (outcome: Outcome) => {
     if (ending || state.stage === 'ended') return;
@@ -92,24 +126,54 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     outreach.cancel();
   };
 
-  setHandler(journeyStateQuery, () => state);
+  setHandler(journeyStateQuery, () => ({ ...state, next: state.next ?? nextTouch(state.cadence) }));
   setHandler(repAssignedSignal, ({ rep }) => {
     assignedRep ??= rep;
   });
-  // Only the owner's touch counts: a touch reported before anyone owns the lead meets no SLA.
-  setHandler(touchedSignal, () => {
-    if (!state.owner || state.stage === 'ended') return;
-    state.firstTouchAt ??= now();
-    sawActivity('touched');
-  });
-  setHandler(repliedSignal, () => {
+  // Only the owner's touch counts: a touch reported before anyone owns the lead meets no SLA. A
+  // touch on a task's channel closes the oldest open task there.
+  setHandler(touchedSignal, (detail = {}) => {
     if (state.stage === 'ended') return;
-    state.repliedAt ??= now();
-    sawActivity('replied');
+    saw('touched', detail);
+    const task = state.tasks.find((t) => t.status === 'open' && (!detail.channel || t.channel === detail.channel));
+    if (task) Object.assign(task, { status: 'done', doneAt: now(), outcome: detail.outcome });
+    if (!state.owner && !task) return;
+    if (state.owner) state.firstTouchAt ??= now();
+    sawActivity('touched', { ...detail });
   });
+  const handRaised = (event: 'replied' | 'meeting-booked') => () => {
+    if (state.stage === 'ended') return;
+    saw(event);
+    if (event === 'replied') state.repliedAt ??= now();
+    sawActivity(event === 'replied' ? 'replied' : 'meeting-booked');
+    if ((state.stage === 'nurturing' && exitsOn(event)) || state.stage === 'awaiting-reply') raisedHandBy ??= event;
+  };
+  setHandler(repliedSignal, handRaised('replied'));
+  setHandler(meetingBookedSignal, handRaised('meeting-booked'));
+  setHandler(openedSignal, () => saw('opened'));
+  setHandler(clickedSignal, () => saw('clicked'));
   setHandler(unsubscribedSignal, () => end('unsubscribed'));
   setHandler(disqualifiedSignal, () => end('disqualified'));
   setHandler(closedSignal, () => end('closed'));
+  setHandler(convertedSignal, () => {
+    saw('converted');
+    if (state.stage !== 'nurturing' || exitsOn('converted')) end('converted');
+  });
+  setHandler(pausedSignal, ({ until } = {}) => {
+    saw('paused');
+    const run = state.cadence;
+    if (run && run.status === 'running') Object.assign(run, { status: 'paused', pausedUntil: until });
+    journal.add('paused', { until });
+  });
+  setHandler(resumedSignal, () => {
+    saw('resumed');
+    if (state.cadence?.status === 'paused') state.cadence.status = 'running';
+  });
+  setHandler(migrateCadenceUpdate, (request) => {
+    const answer = migrationAnswer(state.cadence, request, config);
+    if (answer.moved) migration = request;
+    return answer;
+  });
 
   const published = new Map<string, string>();
   /** Upserts only what changed, so a journey's history carries one entry per real move. */
@@ -125,6 +189,16 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     upsertSearchAttributes(changed.map(([key, value]) => ({ key, value: value! })));
     for (const [key, value] of changed) published.set(key.name, value!);
   }
+  const housekeeping = async () => {
+    publishSearchAttributes();
+    await journal.flush();
+  };
+
+  async function continueAsNewIfLong(): Promise<void> {
+    if (!historyTooLong()) return;
+    await housekeeping();
+    await continueAsNew<typeof leadJourney>({ ...input, resume: { ...state, continuedAsNew: state.continuedAsNew + 1 } });
+  }
 
   /**
    * Waits until `done()` or the deadline (true when done). Meanwhile it writes the journal and, when
@@ -134,13 +208,10 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     for (;;) {
       // Decided before the journal is written, so the state reflects an event in the same task.
       if (done()) return true;
-      publishSearchAttributes();
-      await journal.flush();
+      await housekeeping();
       if (done()) return true;
       if (Date.now() >= deadline) return false;
-      if (mayContinueAsNew && historyTooLong()) {
-        await continueAsNew<typeof leadJourney>({ version: JOURNEY_VERSION, lead, config, resume: { ...state, continuedAsNew: state.continuedAsNew + 1 } });
-      }
+      if (mayContinueAsNew) await continueAsNewIfLong();
       await condition(() => done() || journal.hasPending || (mayContinueAsNew && historyTooLong()), deadline - Date.now());
     }
   }
@@ -166,9 +237,8 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
       state.stage = 'routing';
       state.routedAs = lead.source;
     } else {
-      const first = config.cadences.nurture.steps[0]!;
       state.stage = 'nurturing';
-      state.nurture = { nextStep: 0, nextDueAt: iso(Date.now() + durationMs(first.wait)) };
+      state.cadence = startRun(config.journey.nurtureCadence, Date.now(), input.configVersion);
     }
   }
 
@@ -242,40 +312,66 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     }
   }
 
-  async function nurtureStep(): Promise<void> {
-    const steps = config.cadences.nurture.steps;
-    const { nextStep: index, nextDueAt } = state.nurture!;
-    const step = steps[index]!;
-    state.next = { what: `nurture e-mail ${index + 1} of ${steps.length}`, dueAt: nextDueAt };
-    if (await waitUntil(Date.parse(nextDueAt), () => state.repliedAt !== undefined)) return raisedHand();
-    const key = sendKey(`nurture/${index + 1}`);
-    const result = await settled({ key, kind: 'cadence', recipient: lead.email }, () =>
-      deliverCadenceEmail({ key, lead, leadId, cadence: 'nurture', stepIndex: index, step, sender: config.sender, unsubscribe: config.unsubscribe }),
-    );
-    const subject = 'subject' in result ? String(result.subject) : '';
-    state.sends.push({ cadence: 'nurture', step: index + 1, subject, status: result.status, detail: result.detail, at: now() });
-    // A suppressed or bouncing address gets nothing more from this cadence.
-    if (result.status === 'skipped') return void (ending = 'suppressed');
-    if (result.status === 'bounced') return void (ending = 'bounced');
-    const following = steps[index + 1];
-    if (following) {
-      state.nurture = { nextStep: index + 1, nextDueAt: iso(Date.parse(nextDueAt) + durationMs(following.wait)) };
-    } else {
-      state.stage = 'awaiting-reply';
-      state.nurture = { ...state.nurture!, replyUntil: iso(Date.now() + durationMs(config.journey.replyWindow)) };
+  const host: CadenceHost = {
+    config,
+    journeyId: leadId,
+    person: { ...lead, timezone: timeZoneFor(lead, config.sending.timezone), country: countryFor(lead) },
+    context: {
+      lead,
+      contact: lead,
+      account: { name: lead.company, industry: lead.industry, region: lead.region, employees: lead.employees, country: lead.country, domain: lead.email.split('@')[1] },
+      sender: config.sender,
+    },
+    unsubscribeId: leadId,
+    rotationOffset: 0,
+    sendKey,
+    sleepUntil: sleeper({
+      stop: () => ending !== undefined || raisedHandBy !== undefined || migration !== undefined || historyTooLong(),
+      housekeeping,
+      busy: () => journal.hasPending,
+    }),
+    seen: (type, since) => state.events.some((e) => e.type === type && Date.parse(e.at) >= since),
+    // Nurtured leads have no owner yet: their tasks go to the first SDR.
+    taskOwner: () => (state.owner ? memberByEmail(config, state.owner.email) : membersWithRole(config, 'sdr')[0]!),
+    onTouch: (touch) => {
+      state.sends = [...state.sends, touch].slice(-KEEP);
+    },
+    onTask: (task) => {
+      state.tasks = [...state.tasks, task].slice(-KEEP);
+    },
+  };
+
+  /** The nurture cadence, run by the engine until it ends or something stops it at a step boundary. */
+  async function nurture(): Promise<void> {
+    const run = state.cadence!;
+    while (run.status !== 'done' && !ending && !raisedHandBy) {
+      state.next = undefined;
+      await runCadence(host, run);
+      if (migration) {
+        journal.add('migrated', applyMigration(run, migration, config));
+        migration = undefined;
+      }
+      if (!isDone(run)) await continueAsNewIfLong();
     }
+    if (raisedHandBy) return raisedHand();
+    if (ending) return;
+    if (run.exit === 'suppressed' || run.exit === 'bounced') return void (ending = run.exit);
+    state.stage = 'awaiting-reply';
+    state.replyUntil = iso(Date.now() + durationMs(config.journey.replyWindow));
   }
 
   /** The cadence has ended, but a reply within the reply window still reaches an SDR. */
   async function awaitReply(): Promise<void> {
-    const until = state.nurture!.replyUntil!;
+    const until = state.replyUntil!;
     state.next = { what: 'a reply to the nurture cadence', dueAt: until };
-    if (await waitUntil(Date.parse(until), () => state.repliedAt !== undefined)) return raisedHand();
+    if (await waitUntil(Date.parse(until), () => raisedHandBy !== undefined)) return raisedHand();
     ending = 'no-reply';
   }
 
   /** A nurtured lead that replies has raised its hand: it goes to an SDR like any inbound lead. */
   function raisedHand(): void {
+    if (state.cadence && state.cadence.status !== 'done') Object.assign(state.cadence, { status: 'done', exit: raisedHandBy, pending: undefined });
+    raisedHandBy = undefined;
     state.stage = 'routing';
     state.routedAs = 'inbound';
     state.next = undefined;
@@ -287,15 +383,15 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     state.endedAt = now();
     state.next = undefined;
     if (state.sla?.status === 'pending') state.sla.status = 'stopped';
+    if (state.cadence && state.cadence.status !== 'done') Object.assign(state.cadence, { status: 'done', exit: outcome, pending: undefined });
     // An unsubscribe outlives the journey: every later journey and channel checks the store first.
     if (outcome === 'unsubscribed') {
       await suppressContact({ email: lead.email, channel: 'all', reason: 'unsubscribed', source: 'journey' });
       journal.add('unsubscribed');
     }
-    if (outcome === 'disqualified' || outcome === 'closed') journal.add(outcome);
+    if (outcome === 'disqualified' || outcome === 'closed' || outcome === 'converted') journal.add(outcome);
     journal.add('ended', { outcome });
-    publishSearchAttributes();
-    await journal.flush();
+    await housekeeping();
   }
 
   try {
@@ -303,7 +399,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
       while (!ending) {
         if (state.stage === 'qualifying') qualify();
         else if (state.stage === 'routing') await route();
-        else if (state.stage === 'nurturing') await nurtureStep();
+        else if (state.stage === 'nurturing') await nurture();
         else if (state.stage === 'awaiting-reply') await awaitReply();
         else if (state.stage === 'working') await work();
       }
@@ -322,6 +418,14 @@ function causes(err: unknown): string {
     messages.push(e.message);
   }
   return messages.join(': ') || String(err);
+}
+
+/** What the cadence waits to do, when, and every reason it moved: the answer to "why not yet?". */
+function nextTouch(run: CadenceRun | undefined): JourneyState['next'] {
+  const pending = run?.status === 'running' ? run.pending : undefined;
+  if (!pending) return undefined;
+  const shifted = pending.shifted.map(({ reason, detail }) => ({ reason, detail }));
+  return { what: `${pending.channel} ${run!.cadence}/${pending.stepId}`, dueAt: pending.at, local: pending.local, shifted };
 }
 
 function historyTooLong(): boolean {

@@ -11,6 +11,12 @@ export function exampleConfig(): Config {
   return loadConfig(exampleConfigFile);
 }
 
+/** The example config with sending.sandbox on: cadences run at their offsets, whatever the hour or the day. */
+export function sandboxConfig(): Config {
+  const config = exampleConfig();
+  return { ...config, sending: { ...config.sending, sandbox: true } };
+}
+
 let n = 0;
 /** A lead that fits the example ICP, with an address no other test uses. */
 export function fittingLead(overrides: Partial<Lead> = {}): Lead {

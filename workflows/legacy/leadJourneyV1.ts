@@ -13,7 +13,8 @@ import {
 import type { Activities } from '../../activities';
 import { durationMs } from '../../config/duration';
 import type { Lead } from '../../config/lead';
-import type { Config, Role, TeamMember } from '../../config/schema';
+import type { Role, TeamMember } from '../../config/schema';
+import type { ConfigV2 as Config } from './configV2';
 import { repAssignedSignal, repliedSignal, touchedSignal, unsubscribedSignal } from '../messages';
 import { icpFit, type IcpFit } from '../rules/icpFit';
 import { managerOf, memberByEmail, membersWithRole, roleFor } from '../rules/team';

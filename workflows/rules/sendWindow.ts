@@ -303,3 +303,30 @@ export function timeZoneFor(lead: { timezone?: string; country?: string; region?
   const byCountry = (country && COUNTRY_ZONES[country]) || COUNTRY_ZONES[region.toUpperCase()];
   return byCountry ?? teamDefault;
 }
+
+/** The contact's next business day from its first window, after instant t: what "wait: next-business-day" means. */
+export function nextBusinessDay(t: number, rules: SendRules): Opening {
+  const plan = planOf(rules);
+  const wall = wallAt(t, rules.timeZone);
+  const tomorrow = Math.floor(wall / DAY) * DAY + DAY + (plan.windows[0]?.start ?? 0);
+  return nextOpening(advance(t, tomorrow, plan), rules);
+}
+
+/** "2026-03-09T08:00:00-04:00": the instant as the contact's clock reads it, with the offset. */
+export function localIso(t: number, timeZone: string): string {
+  const wall = wallAt(t, timeZone);
+  const offset = Math.round((wall - t) / MINUTE);
+  const sign = offset < 0 ? '-' : '+';
+  const abs = Math.abs(offset);
+  const hhmm = `${String(Math.floor(abs / 60)).padStart(2, '0')}:${String(abs % 60).padStart(2, '0')}`;
+  return `${new Date(wall).toISOString().slice(0, 19)}${sign}${hhmm}`;
+}
+
+/** The country whose public holidays a contact keeps: its own, else its sales region's. */
+export function countryFor(person: { country?: string; region?: string }): string | undefined {
+  const own = person.country?.trim().toUpperCase();
+  if (own && /^[A-Z]{2}$/.test(own)) return own;
+  const region = person.region?.trim().toLowerCase() ?? '';
+  if (REGION_ZONES[region]) return REGION_ZONES[region][0];
+  return /^[a-z]{2}$/.test(region) && COUNTRY_ZONES[region.toUpperCase()] ? region.toUpperCase() : undefined;
+}

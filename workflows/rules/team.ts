@@ -1,4 +1,7 @@
-import type { Config, Role, TeamMember } from '../../config/schema';
+import type { Role, TeamMember } from '../../config/schema';
+
+/** Any config with a team: the current one, or one a running journey of an earlier version carries. */
+type Config = { team: TeamMember[] };
 
 /** Who works a lead of this source: inbound leads go to SDRs, outbound target accounts to BDRs. */
 export function roleFor(source: 'inbound' | 'outbound'): Role {
