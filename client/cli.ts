@@ -1,14 +1,14 @@
 #!/usr/bin/env node
 // The `pipewright` command. Each subcommand is a thin shell over client/, worker/ and config/.
-import { readFileSync } from 'node:fs';
-import type { Client, Connection } from '@temporalio/client';
-import { Command, InvalidArgumentError, Option } from 'commander';
+import type { Connection } from '@temporalio/client';
+import { Command, Option } from 'commander';
 import { loadConfig } from '../config/load';
 import { ValidationError } from '../config/validation';
-import { DEV_STORE_PORT, openStore, startEmbeddedStore, type Store } from '../store';
+import { DEV_STORE_PORT, openStore, startEmbeddedStore } from '../store';
 import { SUPPRESSION_CHANNELS, type SuppressionChannel } from '../store/types';
 import { LEAD_EVENTS } from '../workflows/messages';
-import { connectClient, connectStore, temporalSettings } from './connection';
+import { temporalSettings } from './connection';
+import { port, positive, readJson, withClient, withStore } from './commandContext';
 import { contactRecord } from './contacts';
 import { describeContact, describeJourney, describeListed } from './describe';
 import { runDev } from './dev';
@@ -221,53 +221,6 @@ program
       console.log(`${kind}: ${await ensureServer(kind, (line) => console.error(line))}`);
     }
   });
-
-function port(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1 || n > 65535) throw new InvalidArgumentError(`expected a port number, got "${value}"`);
-  return n;
-}
-
-function positive(value: string): number {
-  const n = Number(value);
-  if (!Number.isInteger(n) || n < 1) throw new InvalidArgumentError(`expected a whole number above 0, got "${value}"`);
-  return n;
-}
-
-/** Runs one command's calls on the store in PIPEWRIGHT_DATABASE_URL (by default `pipewright dev`'s), then closes it. */
-async function withStore(use: (store: Store) => Promise<void>): Promise<void> {
-  const store = await connectStore();
-  try {
-    await use(store);
-  } finally {
-    await store.close();
-  }
-}
-
-/** Runs one command's calls on a client for the Temporal server in the environment, then closes it. */
-async function withClient(use: (client: Client, taskQueue: string) => Promise<void>): Promise<void> {
-  const settings = temporalSettings();
-  const client = await connectClient(settings);
-  try {
-    await use(client, settings.taskQueue);
-  } finally {
-    await client.connection.close();
-  }
-}
-
-function readJson(file: string, subject: string): unknown {
-  let text: string;
-  try {
-    text = readFileSync(file === '-' ? 0 : file, 'utf8');
-  } catch (err) {
-    throw new Error(`${file}: cannot read: ${(err as Error).message}`);
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ValidationError(subject, [`not valid JSON: ${(err as Error).message}`]);
-  }
-}
 
 program.parseAsync().catch((err: unknown) => {
   if (err instanceof ValidationError) {
