@@ -42,6 +42,8 @@ export function createActivities({ client, taskQueue, mailer, store, sms }: Acti
     },
     deliverTouch: (input: TouchInput): Promise<TouchResult> => deliverTouch(touchDeps, input),
     deliverTask: (input: TaskInput): Promise<DeliveryResult> => deliverTask(touchDeps, input),
+    /** The journey saw a touch leave later than claimed: the limits count from when it left. */
+    noteTouchTime: ({ key, at }: { key: string; at: string }): Promise<void> => store.noteTouchTime(key, new Date(at)),
     /** A contact's public holidays by local date, with their names (date-holidays is too big for the workflow sandbox). */
     publicHolidays: async ({ country, years }: { country: string; years: number[] }): Promise<Record<string, string>> => holidayNamesFor(country, years),
     /** A send whose retries ran out: the ledger says failed, and the journey goes on. */

@@ -29,6 +29,8 @@ export interface TouchInput {
   smsFrom?: string;
   /** Names the message in its Message-ID: the same on every attempt. */
   messageRef: string;
+  /** Why the touch left later than due (window, weekend, holiday, limit): for the simulator and the history's reader. */
+  shifted?: { reason: string; detail: string }[];
 }
 
 export interface NamedTemplate {
@@ -53,6 +55,10 @@ export interface TaskInput {
   contact: string;
   channel: string;
   template?: NamedTemplate;
+  /** The journey's clock when the task is given. */
+  at?: string;
+  /** Plain words for the owner, when no template says it (an account handed over). */
+  note?: string;
   context: TemplateContext;
   sender: Config['sender'];
   messageRef: string;
@@ -146,7 +152,7 @@ function transportFor(input: TouchInput, { mailer, sms }: Pick<TouchDeps, 'maile
 /** The owner's task, by e-mail: what to do, for whom, and how to report it done. */
 export async function deliverTask({ store, mailer, templates }: TouchDeps, input: TaskInput): Promise<DeliveryResult> {
   const resolved = input.template ? (await templates.resolve(input.template)).template : undefined;
-  const instructions = resolved ? renderMessage(resolved.body, input.context, resolved.fallbacks) : '';
+  const instructions = resolved ? renderMessage(resolved.body, input.context, resolved.fallbacks) : (input.note ?? '');
   const what = { call: 'Call', linkedin: 'LinkedIn message to', other: 'Task for' }[input.channel] ?? 'Task for';
   const contact = input.context.contact as { firstName?: string; lastName?: string; email: string } | undefined;
   const name = contact?.firstName ? fullName({ firstName: contact.firstName, lastName: contact.lastName }) : input.contact;

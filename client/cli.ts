@@ -8,15 +8,17 @@ import { DEV_STORE_PORT, openStore, startEmbeddedStore } from '../store';
 import { SUPPRESSION_CHANNELS, type SuppressionChannel } from '../store/types';
 import { LEAD_EVENTS } from '../workflows/messages';
 import { temporalSettings } from './connection';
+import { eventDetailOptions, registerAccountCommands } from './accountCommands';
 import { port, positive, readJson, withClient, withStore } from './commandContext';
 import { contactRecord } from './contacts';
 import { describeContact, describeJourney, describeListed } from './describe';
 import { runDev } from './dev';
+import { ACTIVE_CONFIG_HELP, describeActive, refuseConfigOption, registerCadenceCommands, registerConfigCommands, removedConfigOption } from './configCommands';
+import { activeConfig, activeConfigCache, actor } from './configVersions';
 import { createIntake } from './intake';
 import { listJourneys, SLA_STATUSES, STAGES, type JourneyFilter } from './journeyList';
 import { registerSearchAttributes } from './searchAttributes';
-import { addLead, emailOf, parseLead, sendLeadEvent, showLead, toLeadId } from './leads';
-import { defaultConfigFile } from './paths';
+import { addLead, emailOf, parseLead, sendLeadEvent, showLead, toLeadId, type EventDetail } from './leads';
 import { ensureServer } from './servers';
 
 const program = new Command('pipewright')
@@ -32,9 +34,13 @@ program
   .addOption(new Option('--smtp-port <port>', 'mail sink SMTP port').default(1025).argParser(port))
   .addOption(new Option('--intake-port <port>', 'HTTP intake port').default(8080).argParser(port))
   .addOption(new Option('--store-port <port>', 'the embedded store\'s PostgreSQL port').default(DEV_STORE_PORT).argParser(port))
-  .option('--config <file>', 'config for leads added through the intake (PIPEWRIGHT_CONFIG)', defaultConfigFile())
-  .action(async (opts: { data: string; port: number; uiPort: number; smtpPort: number; intakePort: number; storePort: number; config: string }) => {
-    loadConfig(opts.config);
+  .option(
+    '--config <file>',
+    'apply this config file as the active version at start (as `pipewright config apply`); without it the active version stays, and a new store starts on PIPEWRIGHT_CONFIG or the example',
+  )
+  .action(async (opts: { data: string; port: number; uiPort: number; smtpPort: number; intakePort: number; storePort: number; config?: string }) => {
+    // Checked before the slow start: a broken file is reported at once.
+    if (opts.config) loadConfig(opts.config);
     await runDev({
       dataDir: opts.data,
       port: opts.port,
@@ -60,50 +66,50 @@ program
   .description('serve the HTTP intake (leads, events, unsubscribe links) against the Temporal server in TEMPORAL_ADDRESS and the store in PIPEWRIGHT_DATABASE_URL')
   .addOption(new Option('--port <port>', 'port to listen on').default(8080).argParser(port))
   .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .option('--config <file>', 'config for new leads (PIPEWRIGHT_CONFIG)', defaultConfigFile())
-  .action(async (opts: { port: number; host: string; config: string }) => {
-    loadConfig(opts.config);
-    await withStore((store) =>
-      withClient(async (client, taskQueue) => {
-        const intake = createIntake({ client, store, taskQueue, configFile: opts.config });
+  .addOption(removedConfigOption())
+  .addHelpText('after', `${ACTIVE_CONFIG_HELP}\nThe intake reads the active version at start and again at most every 5 s, so a\n\`config apply\` reaches new leads within 5 s without a restart.`)
+  .action(async (opts: { port: number; host: string; config?: string }) => {
+    refuseConfigOption('intake', opts.config);
+    await withStore(async (store) => {
+      // Read (and validated) once at start, so a broken active version stops the intake here; then
+      // re-read at most every 5 s, so a `config apply` reaches new leads without a restart.
+      const active = await activeConfig(store, undefined, actor('intake start'));
+      await withClient(async (client, taskQueue) => {
+        const intake = createIntake({ client, store, taskQueue, config: activeConfigCache(store, { initial: active }) });
         await intake.listen({ host: opts.host, port: opts.port });
-        console.log(`intake: listening on http://${opts.host}:${opts.port}, store ${store.url}`);
+        console.log(`intake: listening on http://${opts.host}:${opts.port}, store ${store.url}, ${describeActive(active)}`);
         await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
         await intake.close();
-      }),
-    );
+      });
+    });
   });
 
-const config = program.command('config').description('check config files');
-config
-  .command('validate <file>')
-  .description('exit 0 if the file is valid; otherwise print every problem as "path: message" and exit 1')
-  .action((file: string) => {
-    const loaded = loadConfig(file);
-    const roles = loaded.team.reduce<Record<string, number>>((n, m) => ({ ...n, [m.role]: (n[m.role] ?? 0) + 1 }), {});
-    console.log(
-      `${file}: valid (${Object.entries(roles).map(([role, n]) => `${n} ${role}`).join(', ')}; ${Object.entries(loaded.cadences).map(([name, c]) => `${name} ${c.steps.length} steps`).join(', ')})`,
-    );
-  });
+registerConfigCommands(program);
+registerCadenceCommands(program);
+registerAccountCommands(program);
 
 const lead = program.command('lead').description('start, inspect, list and update lead journeys');
 lead
   .command('add <file>')
-  .description('start a journey for the lead in a JSON file ("-" reads standard input) and print its ID')
-  .option('--config <file>', 'the config the journey follows (PIPEWRIGHT_CONFIG)', defaultConfigFile())
-  .action(async (file: string, opts: { config: string }) => {
-    // Both inputs are checked before connecting, so a bad file is reported even with Temporal down.
+  .description('start a journey for the lead in a JSON file ("-" reads standard input) on the active config version, and print its ID')
+  .addOption(removedConfigOption())
+  .addHelpText('after', ACTIVE_CONFIG_HELP)
+  .action(async (file: string, opts: { config?: string }) => {
+    refuseConfigOption('lead add', opts.config);
+    // The lead is checked before connecting, so a bad file is reported even with Temporal down.
     const subject = file === '-' ? 'lead (stdin)' : file;
     const leadData = parseLead(readJson(file, subject), subject);
-    const cfg = loadConfig(opts.config);
-    await withStore((store) =>
-      withClient(async (client, taskQueue) => {
-        const { leadId, started, suppressed } = await addLead(client, store, taskQueue, cfg, leadData);
+    await withStore(async (store) => {
+      // On first use this applies PIPEWRIGHT_CONFIG (else the example) silently: stdout is the ID alone
+      // and a successful add prints nothing else; `config history` shows it as "(first lead add)".
+      const active = await activeConfig(store, undefined, actor('first lead add'));
+      await withClient(async (client, taskQueue) => {
+        const { leadId, started, suppressed } = await addLead(client, store, taskQueue, active.config, leadData, active.version);
         console.log(leadId);
         if (!started) console.error(`${leadId} already has a journey; nothing new was started`);
         if (suppressed) console.error(`${leadData.email}: ${suppressed}; the journey will not e-mail them`);
-      }),
-    );
+      });
+    });
   });
 
 lead
@@ -136,13 +142,12 @@ lead
     }),
   );
 
-lead
-  .command('event <id> <event>')
-  .description(`tell a journey what happened: ${LEAD_EVENTS.join(' | ')} (ID or lead e-mail)`)
-  .action((id: string, event: string) =>
+eventDetailOptions(
+  lead.command('event <id> <event>').description(`tell a journey what happened: ${LEAD_EVENTS.join(' | ')} (ID or lead e-mail)`),
+).action((id: string, event: string, detail: EventDetail) =>
     withStore((store) =>
       withClient(async (client) => {
-        const { delivered } = await sendLeadEvent(client, store, id, event, 'cli');
+        const { delivered } = await sendLeadEvent(client, store, id, event, 'cli', detail);
         if (event === 'unsubscribed') console.log(`unsubscribed: ${emailOf(id)} is suppressed on every channel${delivered ? ` and ${toLeadId(id)} was stopped` : ' (no running journey to stop)'}`);
         else console.log(`${event}: delivered to ${id}`);
       }),

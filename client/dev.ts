@@ -8,6 +8,8 @@ import { openStore } from '../store';
 import { startEmbeddedStore } from '../store/embedded';
 import { createWorker } from '../worker/worker';
 import type { FastifyInstance } from 'fastify';
+import { activeConfig, activeConfigCache, actor, applyConfigFile, type ActiveConfigResult } from './configVersions';
+import { twilioSmsSender } from '../activities/sms';
 import { createIntake } from './intake';
 import { startMailSink } from './mailSink';
 import { startDevServer } from './servers';
@@ -20,7 +22,8 @@ export interface DevOptions {
   intakePort: number;
   storePort: number;
   taskQueue: string;
-  configFile: string;
+  /** Applied as the active config version at start; without it the active version stays (a new store applies PIPEWRIGHT_CONFIG or the example). */
+  configFile?: string;
 }
 
 type Log = (line: string) => void;
@@ -58,6 +61,24 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
   const storeFolder = join(dataDir, 'store');
   const embedded = await startEmbeddedStore({ dataDir: storeFolder, port: options.storePort });
   const store = await openStore(embedded.url);
+  let active: ActiveConfigResult;
+  let configLine: string;
+  try {
+    if (options.configFile) {
+      const applied = await applyConfigFile(store, options.configFile, actor('dev --config'));
+      active = { config: applied.config, version: applied.version, source: 'store', file: options.configFile };
+      configLine = `config version ${applied.version} active (${options.configFile}${applied.activated ? `; was ${applied.previous ?? 'none'}` : ''})`;
+    } else {
+      active = await activeConfig(store, undefined, actor('dev, first start'));
+      configLine = `config version ${active.version} active (${active.source === 'file' ? active.file : `since ${active.activatedAt?.toISOString()}; --config FILE or \`pipewright config apply FILE\` changes it`})`;
+    }
+  } catch (err) {
+    await store.close();
+    await embedded.close();
+    await env.teardown();
+    throw err;
+  }
+  const sms = twilioSmsSender();
   const mailFolder = join(dataDir, 'mail');
   const sink = await startMailSink({
     port: options.smtpPort,
@@ -73,8 +94,9 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
       client: env.client,
       mailer: sink.mailer(),
       store,
+      sms,
     });
-    intake = createIntake({ client: env.client, store, taskQueue: options.taskQueue, configFile: options.configFile });
+    intake = createIntake({ client: env.client, store, taskQueue: options.taskQueue, config: activeConfigCache(store, { initial: active }) });
     await intake.listen({ host: '127.0.0.1', port: options.intakePort });
     log(`Temporal dev server   127.0.0.1:${options.port} (namespace ${env.namespace ?? 'default'}, state in ${join(dataDir, 'temporal.sqlite')})`);
     log(`Temporal Web UI       http://127.0.0.1:${options.uiPort}`);
@@ -82,7 +104,15 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     log(`Store (PostgreSQL)    ${embedded.url} (PGlite, data in ${storeFolder}; PIPEWRIGHT_DATABASE_URL for other processes)`);
     log(`Worker                task queue "${options.taskQueue}"`);
     log(`Intake (HTTP)         http://127.0.0.1:${options.intakePort}: POST /leads, GET /leads/:id, POST /leads/:id/events/:event, /unsubscribe?lead=`);
-    log(`Config (intake leads) ${options.configFile}`);
+    log(`Config                ${configLine}`);
+    const { sending } = active.config;
+    if (sending.sandbox) {
+      log('SANDBOX ON            sending.sandbox is true: cadence messages ignore send windows, weekends and holidays. Never in production.');
+    } else {
+      log(`Send windows          e-mail ${sending.windows.email.join(', ') || 'any time'}, SMS ${sending.windows.sms.join(', ') || 'any time'}, in each contact's own time, business days only`);
+      log('                      (nurture e-mails wait for them; `sending.sandbox: true` in a copy of the config tries a cadence now)');
+    }
+    log(`SMS                   ${sms ? 'through Twilio (TWILIO_ACCOUNT_SID)' : 'off: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN (and PIPEWRIGHT_TWILIO_API_URL for a local stand-in); SMS steps fail until then'}`);
     log('');
     log('Try, in another terminal:');
     log('  npx pipewright lead add config/examples/leads/inbound-fit.json');

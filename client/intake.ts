@@ -2,20 +2,27 @@
 // List-Unsubscribe link of every marketing e-mail lands here.
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
-import { loadConfig } from '../config/load';
 import { ValidationError } from '../config/validation';
 import type { Store } from '../store';
+import { activeConfigCache, actor, type ActiveConfigCache } from './configVersions';
 import { addLead, LeadRequestError, parseLead, sendLeadEvent, showLead } from './leads';
 
 export interface IntakeOptions {
   client: Client;
   store: Store;
   taskQueue: string;
-  /** Read for every new lead, so a corrected config applies to the next lead without a restart. */
-  configFile: string;
+  /**
+   * New leads start on the store's active config version. It is cached, not read per request: re-read
+   * at most every 5 s (so a `pipewright config apply` reaches new leads within 5 s, without a restart),
+   * validated again only when the version changed. Default: such a cache over `store`.
+   */
+  config?: ActiveConfigCache;
+  /** Applied as the first version when the store has none yet (default: PIPEWRIGHT_CONFIG, else the example). */
+  configFile?: string;
 }
 
-export function createIntake({ client, store, taskQueue, configFile }: IntakeOptions): FastifyInstance {
+export function createIntake({ client, store, taskQueue, config, configFile }: IntakeOptions): FastifyInstance {
+  const active = config ?? activeConfigCache(store, { fallbackFile: configFile, by: actor('first lead through the intake') });
   const app = Fastify({ logger: false });
   // RFC 8058 one-click unsubscribes arrive as a form post whose body we do not need.
   app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
@@ -30,7 +37,11 @@ export function createIntake({ client, store, taskQueue, configFile }: IntakeOpt
 
   app.post('/leads', async (req, reply) => {
     const lead = parseLead(req.body, 'lead');
-    const added = await addLead(client, store, taskQueue, loadConfig(configFile), lead);
+    // A config that cannot be used is the server's problem, not the lead's: a 500, not a 400.
+    const { config: current, version } = await active.get().catch((err: Error) => {
+      throw new Error(`the active config cannot be used: ${err.message}`);
+    });
+    const added = await addLead(client, store, taskQueue, current, lead, version);
     return reply.status(added.started ? 201 : 200).send(added);
   });
 

@@ -70,6 +70,8 @@ export interface Store {
   ): Promise<SendRecord>;
   /** A transient error while sending: kept in `detail`, status stays 'sending'. */
   noteSendError(key: string, detail: string): Promise<void>;
+  /** A touch that left later than it was claimed (retried through an outage) counts against the limits from then. */
+  noteTouchTime(key: string, at: Date): Promise<void>;
   /** Newest first. */
   sends(filter: { journeyId?: string; recipient?: string; limit?: number }): Promise<SendRecord[]>;
   /**
@@ -430,6 +432,10 @@ class PgStore implements Store {
     // statement's snapshot; read what it wrote.
     if (!row.settled_now && row.status === 'sending') return toSendRecord(await this.sendRow(key));
     return toSendRecord(row);
+  }
+
+  async noteTouchTime(key: string, at: Date): Promise<void> {
+    await this.pool.query(`update sends set touch_at = $2, updated_at = now() where key = $1 and status = 'sent'`, [key, at]);
   }
 
   async noteSendError(key: string, detail: string): Promise<void> {

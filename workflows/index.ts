@@ -1,3 +1,4 @@
 // The workflows the worker registers; bundled into Temporal's deterministic sandbox.
+export { accountProgram } from './accountProgram';
 export { leadJourney } from './leadJourney';
 export { repRotation } from './repRotation';

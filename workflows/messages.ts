@@ -3,7 +3,9 @@
 import { defineQuery, defineSignal, defineUpdate } from '@temporalio/workflow';
 import type { Cadence } from '../config/cadence';
 import type { Config, Role } from '../config/schema';
+import type { Account } from '../config/account';
 import type { Lead } from '../config/lead';
+import type { Tier } from '../config/sending';
 import type { CadenceRun } from './cadence/run';
 import type { TaskRecord, TouchRecord } from './cadence/engine';
 import type { IcpFit } from './rules/icpFit';
@@ -129,3 +131,54 @@ export const rotationStateQuery = defineQuery<{ role: Role; lastAssigned?: strin
 export function repRotationId(role: Role): string {
   return `rep-rotation-${role}`;
 }
+
+/** The input of an account's program. */
+export interface ProgramInput {
+  version: 1;
+  account: Account;
+  /** The config as it was when the account was added, like a lead's journey. */
+  config: Config;
+  configVersion?: number;
+  resume?: ProgramState;
+}
+
+/** One of the account's contacts in the program. */
+export interface ProgramContact {
+  email: string;
+  name: string;
+  run: CadenceRun;
+  sends: TouchRecord[];
+  tasks: TaskRecord[];
+  events: SeenEvent[];
+  /** Unsubscribed or disqualified: this contact only, the others go on. */
+  stopped?: string;
+}
+
+export interface ProgramState {
+  programId: string;
+  domain: string;
+  name: string;
+  tier: Tier;
+  /** "from the account file", "tiers.rules[1]", "no rule matched". */
+  tierReason: string;
+  owner?: { name: string; email: string };
+  stage: 'assigning' | 'running' | 'ended';
+  outcome?: 'completed' | 'handed-over';
+  contacts: ProgramContact[];
+  /** Who answered, which stopped the program for everyone; `notice` is how the BDR's e-mail went. */
+  handover?: { contact: string; event: string; at: string; notice?: string };
+  sandbox?: true;
+  continuedAsNew: number;
+}
+
+/** An event from one contact of an account, reported by a rep or a CRM. */
+export interface ContactEvent {
+  contact: string;
+  type: 'touched' | 'replied' | 'meeting-booked' | 'opened' | 'clicked' | 'unsubscribed' | 'disqualified' | 'paused' | 'resumed';
+  channel?: string;
+  outcome?: string;
+  until?: string;
+}
+export const CONTACT_EVENTS: ContactEvent['type'][] = ['touched', 'replied', 'meeting-booked', 'opened', 'clicked', 'unsubscribed', 'disqualified', 'paused', 'resumed'];
+export const contactEventSignal = defineSignal<[ContactEvent]>('contactEvent');
+export const programStateQuery = defineQuery<ProgramState>('program');

@@ -7,6 +7,7 @@ import { ensureServer, startDevServer, startPatiently } from '../../client/serve
 import { workflowsPath, createWorker } from '../../worker/worker';
 import type { MailSink } from '../../client/mailSink';
 import type { Store } from '../../store';
+import type { SmsSender } from '../../activities/sms';
 
 let runtimeInstalled = false;
 function quietRuntime(): void {
@@ -33,7 +34,7 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
 }
 
-export function testWorker(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, sink: MailSink, store: Store, taskQueue: string) {
+export function testWorker(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, sink: MailSink, store: Store, taskQueue: string, sms?: SmsSender) {
   return createWorker({
     connection: env.nativeConnection,
     namespace: env.namespace,
@@ -41,6 +42,7 @@ export function testWorker(env: TestWorkflowEnvironment, bundle: WorkflowBundleW
     client: env.client,
     mailer: sink.mailer(),
     store,
+    sms,
     workflowBundle: bundle,
   });
 }

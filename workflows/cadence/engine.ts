@@ -21,7 +21,7 @@ const { deliverTouch, deliverTask } = proxyActivities<Activities>({
   scheduleToCloseTimeout: '6 hours',
   retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
 });
-const { publicHolidays, settleFailedSend } = proxyActivities<Activities>({
+const { noteTouchTime, publicHolidays, settleFailedSend } = proxyActivities<Activities>({
   startToCloseTimeout: '1 minute',
   retry: { maximumInterval: '1 minute' },
 });
@@ -90,6 +90,8 @@ type Next = { to: 'next' } | { to: 'step'; id: string } | { to: 'exit'; reason: 
 type Handler = (host: CadenceHost, run: CadenceRun, step: CadenceStep) => Promise<Next>;
 
 const NEXT: Next = { to: 'next' };
+/** A touch that took longer than this to leave (retries) has its time in the ledger corrected. */
+const LATE_TOUCH_MS = 5 * 60_000;
 const STAY: Next = { to: 'stay' };
 
 /**
@@ -181,6 +183,7 @@ async function touch(host: CadenceHost, run: CadenceRun, step: CadenceStep, chan
       return NEXT;
     }
     const key = host.sendKey(`${run.cadence}/${step.id}/${visit + 1}`);
+    const claimedAt = Date.now();
     const result = await settled(key, to, host, () =>
       deliverTouch({
         key,
@@ -197,6 +200,7 @@ async function touch(host: CadenceHost, run: CadenceRun, step: CadenceStep, chan
         sender: host.config.sender,
         smsFrom: host.config.sms?.from,
         messageRef: `${run.cadence}.${step.id}.${visit + 1}`,
+        shifted: shifted.map(({ reason, detail }) => ({ reason, detail })),
       }),
     );
     if (result.status === 'deferred') {
@@ -211,6 +215,8 @@ async function touch(host: CadenceHost, run: CadenceRun, step: CadenceStep, chan
     if (result.status === 'sent') {
       run.touches++;
       run.lastTemplate = template;
+      // Retried through an outage, it left well after its claim: later touches keep their distance from now.
+      if (Date.now() - claimedAt > LATE_TOUCH_MS) await noteTouchTime({ key, at: iso(Date.now()) });
     }
     run.lastTouchAt = iso(Date.now());
     return NEXT;
@@ -229,6 +235,7 @@ async function task(host: CadenceHost, run: CadenceRun, step: CadenceStep): Prom
       journeyId: host.journeyId,
       owner,
       contact: host.person.email,
+      at: iso(Date.now()),
       channel: step.task!,
       template: template ? { name: template, fallback: host.config.templates[template]! } : undefined,
       context: host.context,
