@@ -107,17 +107,12 @@ export async function deliverTouch({ store, mailer, sms, templates }: TouchDeps,
   const subject = template.subject ? renderMessage(template.subject, context, template.fallbacks) : undefined;
   // The mailbox limit is the e-mail provider's; SMS has none of its own here.
   const mailbox = input.channel === 'email' ? input.sender.email : undefined;
-  const claim = await store.claimTouch({
-    key: input.key,
-    journeyId: input.journeyId,
-    kind: 'cadence',
-    channel: input.channel,
-    recipient: input.to,
-    contact: input.contact,
-    mailbox,
-    at: new Date(input.at),
-    limits: input.limits,
-  });
+  const intent = { key: input.key, journeyId: input.journeyId, kind: 'cadence' as const, channel: input.channel, recipient: input.to };
+  // A suppressed contact is skipped at once (sendClaimed records why), not deferred by a limit first.
+  const suppressed = await store.suppressionFor(input.contact, input.channel);
+  const claim = suppressed
+    ? await store.claimSend(intent)
+    : await store.claimTouch({ ...intent, contact: input.contact, mailbox, at: new Date(input.at), limits: input.limits });
   if (claim.status === 'deferred') return { status: 'deferred', until: claim.deferredUntil!.toISOString(), detail: claim.detail };
   const result = await sendClaimed(store, claim, { contact: input.contact, transport: transportFor(input, { mailer, sms }, subject, body, html) });
   return { ...result, subject, configVersion };

@@ -1,21 +1,22 @@
 // End to end on the Temporal dev server, the way an operator runs Pipewright: the `pipewright worker`
 // process, the `pipewright lead ...` and `contact ...` commands, a real SMTP server receiving the
 // mail, and the store on a real PostgreSQL server (the other tests use PGlite).
-import { mkdtempSync, writeFileSync, readFileSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { startMailSink, type MailSink } from '../client/mailSink';
-import { exampleConfigFile, fittingLead, nurtureLead, sdrNoticeAbout } from './support/fixtures';
+import { fittingLead, nurtureLead, sandboxConfigFile, sdrNoticeAbout } from './support/fixtures';
+import { LEAD_EVENTS } from '../workflows/messages';
 import { pipewright, startPipewright, stop } from './support/cli';
 import { startPostgres } from './support/postgres';
 import { devServerEnv } from './support/temporal';
 import type { ChildProcess } from 'node:child_process';
 
 const dir = mkdtempSync(join(tmpdir(), 'pipewright-e2e-'));
-// The example config with a first-touch SLA short enough to breach while the test waits.
-const configFile = join(dir, 'pipewright.yaml');
-writeFileSync(configFile, readFileSync(exampleConfigFile, 'utf8').replace('inbound: 5m', 'inbound: 3s'));
+// The example config with a first-touch SLA short enough to breach while the test waits, and the
+// sandbox on so a nurture e-mail goes now rather than at the contact's 08:00.
+const configFile = sandboxConfigFile((yaml) => yaml.replace('inbound: 5m', 'inbound: 3s'));
 const sdrs = ['mina.park@pipewright.example', 'sam.rivera@pipewright.example'];
 const manager = 'alex.kim@pipewright.example';
 
@@ -137,7 +138,7 @@ test('an event for an unknown lead, or an unknown event, is refused with a reaso
   const id = await addLead(lead);
   expect(await pipewright(['lead', 'event', id, 'meeting'], { env: cliEnv })).toMatchObject({
     code: 1,
-    stderr: 'pipewright: event: "meeting" is not a lead event; expected one of touched, replied, unsubscribed, disqualified, closed\n',
+    stderr: `pipewright: event: "meeting" is not a lead event; expected one of ${LEAD_EVENTS.join(', ')}\n`,
   });
   expect((await show(id)).stage).toBe('working');
 });

@@ -5,7 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { createIntake } from '../client/intake';
 import { listJourneys, type JourneyFilter, type ListedJourney } from '../client/journeyList';
 import { startMailSink, type MailSink } from '../client/mailSink';
-import { exampleConfigFile, fittingLead, nurtureLead, sdrNoticeAbout } from './support/fixtures';
+import { fittingLead, nurtureLead, sandboxConfigFile, sdrNoticeAbout } from './support/fixtures';
+import { LEAD_EVENTS } from '../workflows/messages';
 import { embeddedTestStore, type TestStore } from './support/store';
 import { bundleWorkflows, devServerEnv, testWorker } from './support/temporal';
 
@@ -27,7 +28,7 @@ beforeAll(async () => {
   ]);
   worker = await testWorker(env, bundle, sink, db.store, taskQueue);
   running = worker.run();
-  intake = createIntake({ client: env.client, store: db.store, taskQueue, configFile: exampleConfigFile });
+  intake = createIntake({ client: env.client, store: db.store, taskQueue, configFile: sandboxConfigFile() });
   base = await intake.listen({ host: '127.0.0.1', port: 0 });
 });
 
@@ -82,7 +83,7 @@ test('events from a CRM reach the journey; unknown leads and events are refused 
 
   const unknownEvent = await post(`/leads/${encodeURIComponent(lead.email)}/events/meeting`);
   expect(unknownEvent.status).toBe(400);
-  expect((await json(unknownEvent)).error).toBe('event: "meeting" is not a lead event; expected one of touched, replied, unsubscribed, disqualified, closed');
+  expect((await json(unknownEvent)).error).toBe(`event: "meeting" is not a lead event; expected one of ${LEAD_EVENTS.join(', ')}`);
   expect((await post('/leads/nobody%40nowhere.example/events/touched')).status).toBe(404);
 });
 

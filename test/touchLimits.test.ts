@@ -93,11 +93,11 @@ describe('touch limits', () => {
     expect(touchDecision(decision.until - 1, { contact, mailbox: [] }, limits).allowed).toBe(false);
   });
 
-  test('a touch already planned after the asked time is counted by the time it is due', () => {
-    // Nothing in the day before 12:00, but waiting is not the question; a later touch at 13:00
-    // does not block 12:00 (its window starts after), per the rolling window ending at `at`.
+  test('a touch recorded after the asked time (another journey claimed a moment later on its clock) holds this one back too', () => {
+    // Two journeys reaching one contact at once: the one whose clock read earlier but claimed second
+    // must not go out beside the other.
     const at = t('2026-03-02T12:00:00Z');
-    expect(touchDecision(at, { contact: [t('2026-03-02T13:00:00Z')], mailbox: [] }, { perContact: { perDay: 1 } })).toEqual({ allowed: true });
+    expect(touchDecision(at, { contact: [at + 8], mailbox: [] }, { perContact: { perDay: 1 } })).toMatchObject({ allowed: false, until: at + 8 + DAY });
     // With a touch in the way now, the wait must also clear that later one.
     const contact = [t('2026-03-02T08:00:00Z'), t('2026-03-03T07:00:00Z')];
     expect(touchDecision(at, { contact, mailbox: [] }, { perContact: { perDay: 1 } })).toMatchObject({

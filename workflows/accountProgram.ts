@@ -10,10 +10,10 @@ import type { TeamMember } from '../config/schema';
 import { finish, runCadence, sleeper, type CadenceHost } from './cadence/engine';
 import { applyMigration, migrationAnswer } from './cadence/migration';
 import { startRun } from './cadence/run';
+import { historyTooLong, MESSAGE_DELIVERY, STORE_CALL } from './history';
 import { Journal } from './journal';
 import {
   contactEventSignal,
-  MAX_HISTORY_EVENTS,
   migrateCadenceUpdate,
   programStateQuery,
   repAssignedSignal,
@@ -27,11 +27,8 @@ import { countryFor, timeZoneFor } from './rules/sendWindow';
 import { memberByEmail, membersWithRole } from './rules/team';
 import { tierFor } from './rules/tier';
 
-const { requestRep, suppressContact, deliverTask } = proxyActivities<Activities>({
-  startToCloseTimeout: '2 minutes',
-  scheduleToCloseTimeout: '6 hours',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
+const { deliverTask } = proxyActivities<Activities>(MESSAGE_DELIVERY);
+const { requestRep, suppressContact } = proxyActivities<Activities>(STORE_CALL);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const KEEP = 50;
@@ -206,7 +203,3 @@ export async function accountProgram(input: ProgramInput): Promise<ProgramState>
   }
 }
 
-function historyTooLong(): boolean {
-  const { continueAsNewSuggested, historyLength } = workflowInfo();
-  return continueAsNewSuggested || historyLength > MAX_HISTORY_EVENTS;
-}

@@ -1,6 +1,4 @@
 import {
-  ActivityCancellationType,
-  ActivityFailure,
   CancellationScope,
   condition,
   continueAsNew,
@@ -18,6 +16,7 @@ import type { JourneyEventType, SendKind } from '../store/types';
 import { runCadence, sleeper, type CadenceHost } from './cadence/engine';
 import { applyMigration, migrationAnswer } from './cadence/migration';
 import { startRun, type CadenceRun } from './cadence/run';
+import { causes, historyTooLong, MESSAGE_DELIVERY, STORE_CALL } from './history';
 import { Journal } from './journal';
 import { leadJourneyV1, type JourneyInputV1 } from './legacy/leadJourneyV1';
 import { leadJourneyV2, type JourneyInputV2 } from './legacy/leadJourneyV2';
@@ -27,8 +26,6 @@ import {
   convertedSignal,
   disqualifiedSignal,
   journeyStateQuery,
-  JOURNEY_VERSION,
-  MAX_HISTORY_EVENTS,
   meetingBookedSignal,
   migrateCadenceUpdate,
   openedSignal,
@@ -49,22 +46,8 @@ import { countryFor, timeZoneFor } from './rules/sendWindow';
 import { managerOf, memberByEmail, membersWithRole, roleFor } from './rules/team';
 import { OWNER, SLA_STATUS, SOURCE, STAGE } from './searchAttributes';
 
-// Messages retry transient failures (SMTP down, 4xx) with backoff for up to 6 hours; then the step is
-// recorded as failed and the journey goes on. A permanent rejection (5xx) is not retried at all: the
-// activity answers "bounced". Heartbeats let a crashed worker's send be retried within a minute.
-// A cancelled journey abandons a send in flight rather than asking it to stop: a message half-way to
-// the SMTP server cannot be called back, and the ledger records how it ended either way.
-const { deliverRepNotice, deliverEscalation } = proxyActivities<Activities>({
-  cancellationType: ActivityCancellationType.ABANDON,
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '30 seconds',
-  scheduleToCloseTimeout: '6 hours',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
-const { requestRep, settleFailedSend, suppressContact } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { maximumInterval: '1 minute' },
-});
+const { deliverRepNotice, deliverEscalation } = proxyActivities<Activities>(MESSAGE_DELIVERY);
+const { requestRep, settleFailedSend, suppressContact } = proxyActivities<Activities>(STORE_CALL);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isDone = (run: CadenceRun) => run.status === 'done';
@@ -411,14 +394,6 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
   return state;
 }
 
-/** "activity timed out: 451 mailbox busy": the timeout and the last attempt's error beneath it. */
-function causes(err: unknown): string {
-  const messages: string[] = [];
-  for (let e = err instanceof ActivityFailure ? err.cause : (err as Error | undefined); e; e = (e as Error).cause as Error | undefined) {
-    messages.push(e.message);
-  }
-  return messages.join(': ') || String(err);
-}
 
 /** What the cadence waits to do, when, and every reason it moved: the answer to "why not yet?". */
 function nextTouch(run: CadenceRun | undefined): JourneyState['next'] {
@@ -428,7 +403,3 @@ function nextTouch(run: CadenceRun | undefined): JourneyState['next'] {
   return { what: `${pending.channel} ${run!.cadence}/${pending.stepId}`, dueAt: pending.at, local: pending.local, shifted };
 }
 
-function historyTooLong(): boolean {
-  const { continueAsNewSuggested, historyLength } = workflowInfo();
-  return continueAsNewSuggested || historyLength > MAX_HISTORY_EVENTS;
-}

@@ -1,9 +1,10 @@
 // Records the histories the replay test checks every change against: `npm run record-histories`.
-// It writes the current journey version's shapes (leadJourney-v2-*.json) and never touches the files
-// of earlier versions: journeys of those shapes may still be running somewhere.
+// It writes the current versions' shapes (leadJourney-v3-*.json, accountProgram-v1-*.json) and never
+// touches the files of earlier versions: journeys of those shapes may still be running somewhere.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
+import { addAccount } from '../../client/accounts';
 import { addLead } from '../../client/leads';
 import { packageRoot } from '../../client/paths';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -75,10 +76,28 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStor
     scenarios['bounced'] = await start(nurtureLead({ email: 'bounce@replay.example' }));
     await scenarios['bounced'].result();
 
+    // Out of office for a week after the first nurture e-mail, then back: the cadence picks up where it stopped.
+    scenarios['paused-resumed'] = await start(nurtureLead({ email: 'pause@replay.example' }));
+    await env.sleep(DAY);
+    await scenarios['paused-resumed'].signal('paused', { until: new Date((await env.currentTimeMs()) + 7 * DAY).toISOString() });
+    await env.sleep(3 * DAY);
+    await scenarios['paused-resumed'].signal('resumed');
+    await scenarios['paused-resumed'].result();
+
+    // A tier-C account whose second contact replies: the program stops for both and goes to its BDR.
+    const bdr = config.team.find((m) => m.role === 'bdr')!.email;
+    const contacts = ['ana', 'ben'].map((name) => ({ email: `${name}@account.replay.example`, firstName: name }));
+    const { programId } = await addAccount(env.client, db.store, 'record', config, { name: 'Replay Co', domain: 'account.replay.example', tier: 'C', owner: bdr, contacts });
+    const program = env.client.workflow.getHandle(programId);
+    await env.sleep(10 * DAY);
+    await program.signal('contactEvent', { contact: contacts[1]!.email, type: 'replied' });
+    await program.result();
+
     for (const [name, handle] of Object.entries(scenarios)) {
-      writeFileSync(join(folder, `leadJourney-v2-${name}.json`), historyToJSON(await handle.fetchHistory()));
+      writeFileSync(join(folder, `leadJourney-v3-${name}.json`), historyToJSON(await handle.fetchHistory()));
     }
-    console.log(`recorded ${Object.keys(scenarios).length} histories in ${folder}`);
+    writeFileSync(join(folder, 'accountProgram-v1-tier-c-replied.json'), historyToJSON(await program.fetchHistory()));
+    console.log(`recorded ${Object.keys(scenarios).length + 1} histories in ${folder}`);
   });
 }
 

@@ -1,3 +1,5 @@
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../client/paths';
 import { loadConfig } from '../../config/load';
@@ -9,6 +11,16 @@ export const exampleConfigFile = join(packageRoot(), 'config', 'examples', 'defa
 
 export function exampleConfig(): Config {
   return loadConfig(exampleConfigFile);
+}
+
+/**
+ * The example config file with sending.sandbox on (and, optionally, more edits), written to a temp
+ * file: for tests on the dev server, where a nurture e-mail cannot wait for 08:00.
+ */
+export function sandboxConfigFile(edit: (yaml: string) => string = (yaml) => yaml): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'pipewright-config-')), 'pipewright.yaml');
+  writeFileSync(file, edit(readFileSync(exampleConfigFile, 'utf8').replace('sandbox: false', 'sandbox: true')));
+  return file;
 }
 
 /** The example config with sending.sandbox on: cadences run at their offsets, whatever the hour or the day. */

@@ -1,7 +1,7 @@
 // One engine for every cadence: it walks a cadence's steps for one contact, each step kind a small
 // handler below, and one place (`advance`) moves to the next step. The host (a lead's journey, an
 // account's program) owns the contact, the events and the moments the run must stop where it is.
-import { ActivityCancellationType, ActivityFailure, condition, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { condition, isCancellation, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { TouchResult } from '../../activities/touch';
 import { NEXT_BUSINESS_DAY, stepKind, variantsOf, type Cadence, type CadenceStep, type StepKind } from '../../config/cadence';
@@ -9,22 +9,12 @@ import { durationMs } from '../../config/duration';
 import type { Config, TeamMember } from '../../config/schema';
 import { WEEKDAYS } from '../../config/sending';
 import type { TemplateContext } from '../../config/template';
+import { causes, MESSAGE_DELIVERY, STORE_CALL } from '../history';
 import { localIso, nextBusinessDay, nextOpening, type Opening, type SendRules } from '../rules/sendWindow';
 import type { CadenceRun, TouchShift } from './run';
 
-// Like every message, touches retry transient failures for up to 6 hours and are abandoned, not
-// cancelled, when the run stops: the ledger records how a message in flight ended.
-const { deliverTouch, deliverTask } = proxyActivities<Activities>({
-  cancellationType: ActivityCancellationType.ABANDON,
-  startToCloseTimeout: '2 minutes',
-  heartbeatTimeout: '30 seconds',
-  scheduleToCloseTimeout: '6 hours',
-  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
-});
-const { noteTouchTime, publicHolidays, settleFailedSend } = proxyActivities<Activities>({
-  startToCloseTimeout: '1 minute',
-  retry: { maximumInterval: '1 minute' },
-});
+const { deliverTouch, deliverTask } = proxyActivities<Activities>(MESSAGE_DELIVERY);
+const { noteTouchTime, publicHolidays, settleFailedSend } = proxyActivities<Activities>(STORE_CALL);
 
 /** The person a run reaches, as templates and branches see them. */
 export interface Person {
@@ -336,13 +326,6 @@ async function settled<R extends { status: string; detail?: string }>(
   }
 }
 
-function causes(err: unknown): string {
-  const messages: string[] = [];
-  for (let e = err instanceof ActivityFailure ? err.cause : (err as Error | undefined); e; e = (e as Error).cause as Error | undefined) {
-    messages.push(e.message);
-  }
-  return messages.join(': ') || String(err);
-}
 
 function valueAt(context: TemplateContext, path: string): unknown {
   return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), context);

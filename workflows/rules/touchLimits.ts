@@ -42,7 +42,9 @@ export function touchDecision(at: number, recent: { contact: number[]; mailbox: 
   for (let pass = 0; pass <= active.reduce((n, limit) => n + limit.touches.length, 0) + 1; pass++) {
     let next = until;
     for (const limit of active) {
-      const inWindow = limit.touches.filter((t) => t > until - limit.window && t <= until);
+      // A touch after the instant looked at counts too: another journey's clock read a few
+      // milliseconds later when it claimed, and both messages would otherwise leave together.
+      const inWindow = limit.touches.filter((t) => t > until - limit.window);
       if (inWindow.length < limit.max) continue;
       if (!reasons.has(limit.id)) reasons.set(limit.id, limit.describe(inWindow));
       // Free once all but max - 1 of them have left the window: the (count - max + 1)-th oldest.

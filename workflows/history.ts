@@ -1,0 +1,36 @@
+// What the lead journey, the account program and the cadence engine share: how their messages are
+// retried, when a long run continues as new, and how to say why a message gave up.
+import { ActivityCancellationType, ActivityFailure, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { MAX_HISTORY_EVENTS } from './messages';
+
+export function historyTooLong(): boolean {
+  const { continueAsNewSuggested, historyLength } = workflowInfo();
+  return continueAsNewSuggested || historyLength > MAX_HISTORY_EVENTS;
+}
+
+/** "activity timed out: 451 mailbox busy": the timeout and the last attempt's error beneath it. */
+export function causes(err: unknown): string {
+  const messages: string[] = [];
+  for (let e = err instanceof ActivityFailure ? err.cause : (err as Error | undefined); e; e = (e as Error).cause as Error | undefined) {
+    messages.push(e.message);
+  }
+  return messages.join(': ') || String(err);
+}
+
+/**
+ * Messages retry transient failures (SMTP down, 4xx) with backoff for up to 6 hours; then the step is
+ * recorded as failed and the journey goes on. A permanent rejection (5xx) is not retried at all: the
+ * activity answers "bounced". Heartbeats let a crashed worker's send be retried within a minute.
+ * A stopped journey abandons a send in flight rather than asking it to stop: a message half-way to
+ * the SMTP server cannot be called back, and the ledger records how it ended either way.
+ */
+export const MESSAGE_DELIVERY: ActivityOptions = {
+  cancellationType: ActivityCancellationType.ABANDON,
+  startToCloseTimeout: '2 minutes',
+  heartbeatTimeout: '30 seconds',
+  scheduleToCloseTimeout: '6 hours',
+  retry: { initialInterval: '10 seconds', backoffCoefficient: 2, maximumInterval: '10 minutes' },
+};
+
+/** Quick store writes and look-ups: retried until the store answers. */
+export const STORE_CALL: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { maximumInterval: '1 minute' } };
