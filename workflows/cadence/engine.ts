@@ -163,7 +163,7 @@ async function touch(host: CadenceHost, run: CadenceRun, step: CadenceStep, chan
     const due = Math.max(Date.parse(run.dueAt), Date.now());
     const opening = await openingFor(host, run, channel, due);
     const shifted = [...kept, ...opening.shifted];
-    run.pending = { stepId: step.id, channel, at: iso(opening.at), local: localIso(opening.at, (await sendRules(host, run, channel, due)).timeZone), shifted };
+    run.pending = { stepId: step.id, channel, at: iso(opening.at), local: localIso(opening.at, host.person.timezone!), shifted };
     const slept = await host.sleepUntil(opening.at, () => run.status === 'paused');
     if (slept !== 'due') return STAY;
     const record = (status: TouchRecord['status'], detail?: string, subject?: string): void =>
@@ -213,8 +213,11 @@ async function touch(host: CadenceHost, run: CadenceRun, step: CadenceStep, chan
   }
 }
 
-/** A manual touch for the owner: they get it by e-mail at once (internal messages never wait). */
+/** A manual touch for the owner, given when it is due: by e-mail, without waiting for the contact's window. */
 async function task(host: CadenceHost, run: CadenceRun, step: CadenceStep): Promise<Next> {
+  const due = Date.parse(run.dueAt);
+  run.pending = { stepId: step.id, channel: step.task!, at: run.dueAt, local: localIso(due, host.person.timezone!), shifted: [] };
+  if ((await host.sleepUntil(due, () => run.status === 'paused')) !== 'due') return STAY;
   const owner = host.taskOwner();
   const visit = run.visits[step.id] ?? 0;
   const key = host.sendKey(`${run.cadence}/${step.id}/${visit + 1}`);
