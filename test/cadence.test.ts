@@ -363,6 +363,40 @@ describe('long programs', () => {
   });
 });
 
+describe('an account program, person by person', () => {
+  test('an unsubscribe stops only that contact; the colleague goes on', async () => {
+    const config = configWith({ 'tier-c': { steps: [{ id: 'c1', email: 'c-news-1' }, { id: 'w', wait: '1w' }, { id: 'c2', email: 'c-news-2' }] } }, { sandbox: true });
+    const domain = `split-${Date.now()}.example`;
+    const contacts = ['leaves', 'stays'].map((who) => ({ email: `${who}@${domain}`, firstName: who }));
+    const bdr = base.team.find((m) => m.role === 'bdr')!.email;
+    const { programId } = await addAccount(env.client, db.store, taskQueue, config, { name: 'Split Co', domain, tier: 'C', owner: bdr, contacts });
+    const handle = env.client.workflow.getHandle(programId);
+    await advanceUntil(() => handle.query(programStateQuery), (s) => s.contacts.every((c) => c.run.touches === 1), 'both first e-mails');
+    await handle.signal('contactEvent', { contact: contacts[0]!.email, type: 'unsubscribed' });
+    const result = (await handle.result()) as ProgramState;
+    expect(result.outcome).toBe('completed');
+    expect(result.contacts.map((c) => [c.email, c.run.exit, c.run.touches])).toEqual([
+      [contacts[0]!.email, 'unsubscribed', 1],
+      [contacts[1]!.email, 'completed', 2],
+    ]);
+    expect(await db.store.suppressionFor(contacts[0]!.email, 'email')).toMatchObject({ channel: 'all', reason: 'unsubscribed' });
+  });
+});
+
+describe('templates at send time', () => {
+  test('a template fixed in a newly applied config version reaches a running journey at its next e-mail', async () => {
+    const config = configWith({ nurture: { steps: [{ id: 'one', email: 'nurture-guide' }, { id: 'w', wait: '3d' }, { id: 'two', email: 'nurture-habits' }] } }, { sandbox: true });
+    const handle = await startLead(config, nurtureLead());
+    await until(() => state(handle), (s) => s.sends.length === 1, 'the first e-mail');
+    const fixed = { ...config, templates: { ...config.templates, 'nurture-habits': { ...config.templates['nurture-habits']!, subject: 'Fixed: how {{lead.industry}} teams follow up' } } };
+    await db.store.applyConfig({ source: `# fixed typo ${Date.now()}`, config: fixed, by: 'test' });
+    // The worker re-reads the active version at most every 10 s.
+    await new Promise((r) => setTimeout(r, 11_000));
+    const result = await finished(handle);
+    expect(result.sends.map((m) => m.subject)).toEqual([expect.stringContaining('a guide for retail teams'), 'Fixed: how retail teams follow up']);
+  });
+});
+
 describe('changing a live cadence', () => {
   test('a migration moves a running journey to the new definition at its next step boundary, by step id', async () => {
     const v1: Cadence = { exitOn: ['replied', 'meeting-booked', 'unsubscribed', 'bounced', 'disqualified', 'converted'], steps: [{ id: 'a', email: 'nurture-guide' }, { id: 'wait-a', wait: '10d' }, { id: 'b', email: 'nurture-habits' }, { id: 'wait-b', wait: '10d' }, { id: 'c', email: 'nurture-call' }] };

@@ -1,4 +1,7 @@
+import type { Account } from '../config/account';
+import { placeholderProblem, renderMessage } from '../config/template';
 import { icpFit } from '../workflows/rules/icpFit';
+import { tierFor } from '../workflows/rules/tier';
 import { managerOf, nextInTurn, roleFor } from '../workflows/rules/team';
 import { exampleConfig, fittingLead } from './support/fixtures';
 
@@ -40,5 +43,49 @@ describe('routing', () => {
     const team = { ...config, team: [...config.team, boss] };
     expect(managerOf(team, rep).email).toBe('alex.kim@pipewright.example');
     expect(managerOf(team, { ...rep, manager: boss.email }).email).toBe(boss.email);
+  });
+});
+
+describe('account tiers', () => {
+  const { rules } = exampleConfig().tiers!;
+  const account = (fields: Partial<Account>): Account => ({ name: 'Acme', domain: 'acme.example', contacts: [{ email: 'a@acme.example', firstName: 'A' }], ...fields });
+
+  test("the account file's own tier wins over the rules", () => {
+    expect(tierFor(account({ tier: 'C', employees: 5000 }), rules)).toEqual({ tier: 'C', why: 'from the account file' });
+  });
+
+  test('otherwise the first rule that matches decides: 1,000+ people is A, an ICP industry is B, the rest C', () => {
+    expect(tierFor(account({ employees: 5000, industry: 'retail' }), rules)).toEqual({ tier: 'A', why: 'tiers.rules[0]' });
+    expect(tierFor(account({ employees: 200, industry: 'Software ' }), rules)).toEqual({ tier: 'B', why: 'tiers.rules[1]' });
+    expect(tierFor(account({ employees: 200, industry: 'retail' }), rules)).toEqual({ tier: 'C', why: 'tiers.rules[2]' });
+    // A rule on head count does not match an account whose head count is unknown.
+    expect(tierFor(account({ industry: 'retail' }), rules).tier).toBe('C');
+  });
+
+  test('with no rule matching, an account is C', () => {
+    expect(tierFor(account({}), [])).toEqual({ tier: 'C', why: 'no rule matched' });
+  });
+});
+
+describe('templates', () => {
+  test('a missing or empty field prints its fallback, never "Hi ,"', () => {
+    const context = { contact: { firstName: 'Dana', title: '  ' }, owner: undefined };
+    expect(renderMessage('Hi {{contact.firstName}}, as {{contact.title}}: {{owner.name}}', context, { 'contact.title': 'a leader', 'owner.name': 'The team' })).toBe(
+      'Hi Dana, as a leader: The team',
+    );
+  });
+
+  test('an HTML template escapes values from leads; a text one prints them as written', () => {
+    const context = { lead: { company: 'Smith & Sons <b>' } };
+    expect(renderMessage('<p>{{lead.company}}</p>', context, {}, { html: true })).toBe('<p>Smith &#38; Sons &#60;b&#62;</p>');
+    expect(renderMessage('{{lead.company}}', context, {})).toBe('Smith & Sons <b>');
+  });
+
+  test('a placeholder is known, or needs a fallback when it may be missing', () => {
+    expect(placeholderProblem('contact.firstName', {})).toBeUndefined();
+    expect(placeholderProblem('contact.fields.plan', { 'contact.fields.plan': 'your plan' })).toBeUndefined();
+    expect(placeholderProblem('contact.title', {})).toMatch(/may be missing: give it a fallback/);
+    expect(placeholderProblem('contact.nickname', {})).toMatch(/^unknown placeholder \{\{contact\.nickname\}\}: expected contact\.<one of email, firstName/);
+    expect(placeholderProblem('lead', {})).toMatch(/^unknown placeholder/);
   });
 });
