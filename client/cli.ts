@@ -12,7 +12,6 @@ import { eventDetailOptions, registerAccountCommands } from './accountCommands';
 import { port, positive, readJson, withClient, withStore } from './commandContext';
 import { contactRecord } from './contacts';
 import { describeContact, describeJourney, describeListed } from './describe';
-import { runDev } from './dev';
 import { ACTIVE_CONFIG_HELP, describeActive, refuseConfigOption, registerCadenceCommands, registerConfigCommands, removedConfigOption } from './configCommands';
 import { activeConfig, activeConfigCache, actor } from './configVersions';
 import { createIntake } from './intake';
@@ -41,6 +40,8 @@ program
   .action(async (opts: { data: string; port: number; uiPort: number; smtpPort: number; intakePort: number; storePort: number; config?: string }) => {
     // Checked before the slow start: a broken file is reported at once.
     if (opts.config) loadConfig(opts.config);
+    // Loaded here: the worker SDK is heavy, and every other command would pay for it at start.
+    const { runDev } = await import('./dev');
     await runDev({
       dataDir: opts.data,
       port: opts.port,

@@ -30,6 +30,9 @@ const v2File = write(
 );
 const brokenFile = write('broken.yaml', example.replace('{ id: wait-3d, wait: 3d }', '{ id: wait-3d, wait: 3 days }'));
 
+// Each step is a CLI process (a second or more each on a busy 2-core machine): a long test by count, not by waiting.
+jest.setTimeout(300_000);
+
 describe('the CLI against an embedded store', () => {
   let db: TestStore;
   let env: NodeJS.ProcessEnv;
