@@ -108,9 +108,13 @@ export interface ActiveConfigCache {
  * a `config apply` reaches new leads within that, and validation runs again only when the version
  * number changed. Concurrent callers share one read; a failed read is not cached.
  */
-export function activeConfigCache(store: Store, options: { fallbackFile?: string; maxAgeMs?: number; initial?: ActiveConfigResult; by?: string } = {}): ActiveConfigCache {
+export function activeConfigCache(
+  store: Store,
+  options: { fallbackFile?: string; maxAgeMs?: number; initial?: ActiveConfigResult; by?: string; now?: () => number } = {},
+): ActiveConfigCache {
   const maxAgeMs = options.maxAgeMs ?? 5_000;
-  let cached: { at: number; value: Promise<ActiveConfigResult> } | undefined = options.initial && { at: Date.now(), value: Promise.resolve(options.initial) };
+  const now = options.now ?? Date.now;
+  let cached: { at: number; value: Promise<ActiveConfigResult> } | undefined = options.initial && { at: now(), value: Promise.resolve(options.initial) };
   let last: ActiveConfigResult | undefined = options.initial;
   const read = async (): Promise<ActiveConfigResult> => {
     const active = await store.activeConfig();
@@ -123,9 +127,9 @@ export function activeConfigCache(store: Store, options: { fallbackFile?: string
   };
   return {
     get() {
-      if (!cached || Date.now() - cached.at >= maxAgeMs) {
+      if (!cached || now() - cached.at >= maxAgeMs) {
         const value = read();
-        const entry = { at: Date.now(), value };
+        const entry = { at: now(), value };
         cached = entry;
         value.catch(() => {
           if (cached === entry) cached = undefined;

@@ -253,14 +253,17 @@ describe('activeConfig and its cache', () => {
     const store = memoryStore();
     await applyConfigFile(store, v1File, 'a');
     store.reads = 0;
-    const cache = activeConfigCache(store, { maxAgeMs: 200 });
+    // The cache's own clock, moved by hand: a busy machine cannot stretch an interval here.
+    let clock = 0;
+    const cache = activeConfigCache(store, { maxAgeMs: 200, now: () => clock });
     const [a, b] = await Promise.all([cache.get(), cache.get()]);
     expect(a.version).toBe(1);
     expect(b).toBe(a);
     expect(store.reads).toBe(1);
     await applyConfigFile(store, v2File, 'a');
+    clock = 199;
     expect((await cache.get()).version).toBe(1);
-    await new Promise((r) => setTimeout(r, 250));
+    clock = 200;
     expect((await cache.get()).version).toBe(2);
     cache.reload();
     expect((await cache.get()).config.templates).toHaveProperty('nurture-habits-v2');
