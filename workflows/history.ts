@@ -1,6 +1,8 @@
 // What the lead journey, the account program and the cadence engine share: how their messages are
 // retried, when a long run continues as new, and how to say why a message gave up.
-import { ActivityCancellationType, ActivityFailure, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, isCancellation, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import type { Activities } from '../activities';
+import type { SendKind } from '../store/types';
 import { MAX_HISTORY_EVENTS } from './messages';
 
 export function historyTooLong(): boolean {
@@ -34,3 +36,20 @@ export const MESSAGE_DELIVERY: ActivityOptions = {
 
 /** Quick store writes and look-ups: retried until the store answers. */
 export const STORE_CALL: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { maximumInterval: '1 minute' } };
+
+const { settleFailedSend } = proxyActivities<Activities>(STORE_CALL);
+
+/** A message whose retries ran out is settled in the ledger as failed, and the journey goes on. */
+export async function settled<R extends { status: string; detail?: string }>(
+  intent: { key: string; journeyId: string; kind: SendKind; recipient: string },
+  send: () => Promise<R>,
+): Promise<R | { status: 'failed'; detail: string }> {
+  try {
+    return await send();
+  } catch (err) {
+    if (isCancellation(err)) throw err;
+    const detail = `gave up retrying: ${causes(err)}`;
+    await settleFailedSend({ ...intent, detail });
+    return { status: 'failed', detail };
+  }
+}

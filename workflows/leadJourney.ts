@@ -9,14 +9,13 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
-import type { DeliveryResult } from '../activities/deliver';
 import { durationMs } from '../config/duration';
 import type { TeamMember } from '../config/schema';
-import type { JourneyEventType, SendKind } from '../store/types';
+import type { JourneyEventType } from '../store/types';
 import { runCadence, sleeper, type CadenceHost } from './cadence/engine';
 import { applyMigration, migrationAnswer } from './cadence/migration';
 import { startRun, type CadenceRun } from './cadence/run';
-import { causes, historyTooLong, MESSAGE_DELIVERY, STORE_CALL } from './history';
+import { historyTooLong, MESSAGE_DELIVERY, settled, STORE_CALL } from './history';
 import { Journal } from './journal';
 import { leadJourneyV1, type JourneyInputV1 } from './legacy/leadJourneyV1';
 import { leadJourneyV2, type JourneyInputV2 } from './legacy/leadJourneyV2';
@@ -47,7 +46,7 @@ import { managerOf, memberByEmail, membersWithRole, roleFor } from './rules/team
 import { OWNER, SLA_STATUS, SOURCE, STAGE } from './searchAttributes';
 
 const { deliverRepNotice, deliverEscalation } = proxyActivities<Activities>(MESSAGE_DELIVERY);
-const { requestRep, settleFailedSend, suppressContact } = proxyActivities<Activities>(STORE_CALL);
+const { requestRep, suppressContact } = proxyActivities<Activities>(STORE_CALL);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 const isDone = (run: CadenceRun) => run.status === 'done';
@@ -199,21 +198,6 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     }
   }
 
-  /** A message's outcome; a send that kept failing past its retries is settled in the ledger as failed. */
-  async function settled<R extends DeliveryResult>(
-    intent: { key: string; kind: SendKind; recipient: string },
-    send: () => Promise<R>,
-  ): Promise<R | DeliveryResult> {
-    try {
-      return await send();
-    } catch (err) {
-      if (isCancellation(err)) throw err;
-      const detail = `gave up retrying: ${causes(err)}`;
-      await settleFailedSend({ ...intent, journeyId: leadId, detail });
-      return { status: 'failed', detail };
-    }
-  }
-
   function qualify(): void {
     state.qualification = icpFit(lead, config.icp);
     if (state.qualification.fits) {
@@ -243,7 +227,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     const key = sendKey(`rep-notice/${rep.email}`);
     state.notice = { status: 'sending' };
     try {
-      const result = await settled({ key, kind: 'rep-notice', recipient: rep.email }, () =>
+      const result = await settled({ key, journeyId: leadId, kind: 'rep-notice', recipient: rep.email }, () =>
         deliverRepNotice({ key, lead, leadId, rep, firstTouchDue: state.sla?.due, sender: config.sender }),
       );
       state.notice = { status: result.status, detail: result.detail };
@@ -286,7 +270,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
   async function escalate(rep: TeamMember, due: number): Promise<void> {
     const manager = managerOf(config, rep);
     const key = sendKey('sla-breach/first-touch');
-    const result = await settled({ key, kind: 'escalation', recipient: manager.email }, () =>
+    const result = await settled({ key, journeyId: leadId, kind: 'escalation', recipient: manager.email }, () =>
       deliverEscalation({ key, lead, leadId, rep, manager, due: iso(due), lateMs: Date.now() - due, notice: state.notice, sender: config.sender }),
     );
     if (result.status === 'sent') {

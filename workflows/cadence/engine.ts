@@ -1,7 +1,7 @@
 // One engine for every cadence: it walks a cadence's steps for one contact, each step kind a small
 // handler below, and one place (`advance`) moves to the next step. The host (a lead's journey, an
 // account's program) owns the contact, the events and the moments the run must stop where it is.
-import { condition, isCancellation, proxyActivities } from '@temporalio/workflow';
+import { condition, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { TouchResult } from '../../activities/touch';
 import { NEXT_BUSINESS_DAY, stepKind, variantsOf, type Cadence, type CadenceStep, type StepKind } from '../../config/cadence';
@@ -9,12 +9,12 @@ import { durationMs } from '../../config/duration';
 import type { Config, TeamMember } from '../../config/schema';
 import { WEEKDAYS } from '../../config/sending';
 import type { TemplateContext } from '../../config/template';
-import { causes, MESSAGE_DELIVERY, STORE_CALL } from '../history';
+import { MESSAGE_DELIVERY, settled, STORE_CALL } from '../history';
 import { localIso, nextBusinessDay, nextOpening, type Opening, type SendRules } from '../rules/sendWindow';
 import type { CadenceRun, TouchShift } from './run';
 
 const { deliverTouch, deliverTask } = proxyActivities<Activities>(MESSAGE_DELIVERY);
-const { noteTouchTime, publicHolidays, settleFailedSend } = proxyActivities<Activities>(STORE_CALL);
+const { noteTouchTime, publicHolidays } = proxyActivities<Activities>(STORE_CALL);
 
 /** The person a run reaches, as templates and branches see them. */
 export interface Person {
@@ -174,7 +174,7 @@ async function touch(host: CadenceHost, run: CadenceRun, step: CadenceStep, chan
     }
     const key = host.sendKey(`${run.cadence}/${step.id}/${visit + 1}`);
     const claimedAt = Date.now();
-    const result = await settled(key, to, host, () =>
+    const result = await settled({ key, journeyId: host.journeyId, kind: 'cadence', recipient: to }, () =>
       deliverTouch({
         key,
         journeyId: host.journeyId,
@@ -199,7 +199,7 @@ async function touch(host: CadenceHost, run: CadenceRun, step: CadenceStep, chan
       run.dueAt = iso(until);
       continue;
     }
-    record(result.status, result.detail, result.subject);
+    record(result.status, result.detail, 'subject' in result ? result.subject : undefined);
     if (result.status === 'skipped') return { to: 'exit', reason: 'suppressed' };
     if (result.status === 'bounced') return { to: 'exit', reason: 'bounced' };
     if (result.status === 'sent') {
@@ -222,7 +222,7 @@ async function task(host: CadenceHost, run: CadenceRun, step: CadenceStep): Prom
   const visit = run.visits[step.id] ?? 0;
   const key = host.sendKey(`${run.cadence}/${step.id}/${visit + 1}`);
   const template = step.template;
-  const result = await settled(key, owner.email, host, () =>
+  const result = await settled({ key, journeyId: host.journeyId, kind: 'task', recipient: owner.email }, () =>
     deliverTask({
       key,
       journeyId: host.journeyId,
@@ -311,24 +311,6 @@ async function sendRules(host: CadenceHost, run: CadenceRun, channel: 'email' | 
   }
   return { ...rules, holidays: Object.keys(calendar.names), holidayNames: calendar.names };
 }
-
-/** A message whose retries ran out is settled in the ledger as failed, and the cadence goes on. */
-async function settled<R extends { status: string; detail?: string }>(
-  key: string,
-  recipient: string,
-  host: CadenceHost,
-  send: () => Promise<R>,
-): Promise<R | { status: 'failed'; detail: string; until?: undefined; subject?: undefined }> {
-  try {
-    return await send();
-  } catch (err) {
-    if (isCancellation(err)) throw err;
-    const detail = `gave up retrying: ${causes(err)}`;
-    await settleFailedSend({ key, journeyId: host.journeyId, kind: 'cadence', recipient, detail });
-    return { status: 'failed', detail };
-  }
-}
-
 
 function valueAt(context: TemplateContext, path: string): unknown {
   return path.split('.').reduce<unknown>((node, key) => (node && typeof node === 'object' ? (node as Record<string, unknown>)[key] : undefined), context);
