@@ -222,7 +222,7 @@ async function buildTestServer(cache: string, log: Log): Promise<void> {
     log,
   );
   // The SDK runs the executable with "<port>" and stops it with a signal: exec, so the signal
-  // reaches the JVM. Start-up flags keep the JVM inside the SDK's 5-second wait for the port.
+  // reaches the JVM. Start-up flags make the JVM open its port sooner.
   const launcher = SPECS['test-server'].cached(cache);
   writeFileSync(
     launcher,

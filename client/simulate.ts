@@ -41,7 +41,8 @@ import { touchDecision } from '../workflows/rules/touchLimits';
 import { localIso, timeZoneFor } from '../workflows/rules/sendWindow';
 import { nextInTurn } from '../workflows/rules/team';
 import { registerSearchAttributes } from './searchAttributes';
-import { ensureServer, startPatiently } from './servers';
+import { ensureServer } from './servers';
+import { startTimeSkippingServer } from './timeSkippingServer';
 
 const DAY = 86_400_000;
 const WEEK = 7 * DAY;
@@ -184,9 +185,7 @@ export async function simulate(input: SimulationInput): Promise<SimulationResult
   quietRuntime();
   progress('starting the time-skipping test server');
   const [env, bundle] = await Promise.all([
-    ensureServer('test-server', progress).then((path) =>
-      startPatiently(() => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } })),
-    ),
+    ensureServer('test-server', progress).then((path) => startTimeSkippingServer(path)),
     workflowBundle(progress),
   ]);
   try {

@@ -3,7 +3,8 @@
 import { TestWorkflowEnvironment } from '@temporalio/testing';
 import { bundleWorkflowCode, DefaultLogger, Runtime, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { registerSearchAttributes } from '../../client/searchAttributes';
-import { ensureServer, startDevServer, startPatiently } from '../../client/servers';
+import { ensureServer, startDevServer } from '../../client/servers';
+import { startTimeSkippingServer } from '../../client/timeSkippingServer';
 import { workflowsPath, createWorker } from '../../worker/worker';
 import type { MailSink } from '../../client/mailSink';
 import type { Store } from '../../store';
@@ -19,7 +20,7 @@ function quietRuntime(): void {
 export async function timeSkippingEnv(): Promise<TestWorkflowEnvironment> {
   quietRuntime();
   const path = await ensureServer('test-server');
-  const env = await startPatiently(() => TestWorkflowEnvironment.createTimeSkipping({ server: { executable: { type: 'existing-path', path } } }));
+  const env = await startTimeSkippingServer(path);
   await registerSearchAttributes(env.connection, env.namespace ?? 'default');
   return env;
 }
