@@ -49,7 +49,7 @@ const WEEKDAYS = ['Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Satur
 const MAX_MOVES = 10_000;
 
 /** A local clock reading as if it were UTC, in ms: comparable and easy to split into days. */
-type Wall = number;
+export type Wall = number;
 
 interface Plan {
   rules: SendRules;
@@ -133,7 +133,7 @@ function whyNotAt(wall: Wall, plan: Plan): Move | undefined {
 }
 
 // 1970-01-01 was a Thursday (ISO 4).
-function isoWeekday(midnight: Wall): number {
+export function isoWeekday(midnight: Wall): number {
   return ((((Math.floor(midnight / DAY) + 3) % 7) + 7) % 7) + 1;
 }
 
@@ -156,7 +156,7 @@ function advance(from: number, target: Wall, plan: Plan): number {
 }
 
 /** The first instant in (from, to] whose UTC offset differs from `offset`, by bisection. */
-function offsetChange(from: number, to: number, offset: number, zone: string): number {
+export function offsetChange(from: number, to: number, offset: number, zone: string): number {
   let before = from;
   let after = to;
   while (after - before > 1) {
@@ -232,7 +232,7 @@ function formatter(timeZone: string): Intl.DateTimeFormat {
 }
 
 /** What the contact's clock reads at instant t. */
-function wallAt(t: number, timeZone: string): Wall {
+export function wallAt(t: number, timeZone: string): Wall {
   const parts: Record<string, number> = {};
   for (const part of formatter(timeZone).formatToParts(t)) parts[part.type] = Number(part.value);
   // Intl stops at seconds; offsets are whole seconds, so the milliseconds carry over unchanged.
@@ -240,7 +240,7 @@ function wallAt(t: number, timeZone: string): Wall {
   return Date.UTC(parts.year!, parts.month! - 1, parts.day!, parts.hour!, parts.minute!, parts.second!) + millis;
 }
 
-function offsetAt(t: number, timeZone: string): number {
+export function offsetAt(t: number, timeZone: string): number {
   return wallAt(t, timeZone) - t;
 }
 
