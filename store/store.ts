@@ -6,24 +6,42 @@
 // Two exceptions need a count that no concurrent caller can change before the write, which one
 // statement cannot give on PostgreSQL (its snapshot is taken before any lock it takes): claimTouch
 // and applyConfig run a short transaction on one pooled client that takes an advisory lock, reads,
-// and writes. Between BEGIN and COMMIT they only talk to the database (no other awaits), a handful
-// of round trips, so PGlite's other connections wait for no more than that.
+// and writes. Lead routing (assignLead, drainQueue, releaseLead) does the same under one routing-wide
+// lock, as caps span pools. Between BEGIN and COMMIT they only talk to the database (no other
+// awaits), a handful of round trips, so PGlite's other connections wait for no more than that.
 import { createHash } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
+import {
+  pickRep,
+  whyIneligible,
+  type Candidate,
+  type CandidateFacts,
+  type PickOptions,
+  type Skip,
+  type TurnState,
+} from '../workflows/rules/routing';
 import { touchDecision } from '../workflows/rules/touchLimits';
 import { migrate } from './migrate';
 import type {
   ActiveConfig,
+  AssignRequest,
+  AssignResult,
+  Assignment,
+  AssignmentStatus,
+  AssignmentWhy,
+  AwayRep,
   Channel,
   ConfigActivation,
   ConfigVersion,
   Contact,
   JourneyEvent,
   JourneyEventType,
+  QueuedLead,
   SendIntent,
   SendKind,
   SendRecord,
   SendStatus,
+  Strategy,
   Suppression,
   SuppressionChannel,
   TouchIntent,
@@ -94,6 +112,43 @@ export interface Store {
   configVersion(version: number): Promise<ConfigVersion | undefined>;
   /** Every activation, newest first. */
   configHistory(): Promise<ConfigActivation[]>;
+  /**
+   * Gives a lead to a rep in ONE atomic step, under a routing-wide advisory lock, so concurrent calls
+   * never exceed a cap or double a turn. A lead with an open assignment gets it back (created=false,
+   * nothing written) unless `reassignFrom` names its owner. Otherwise the lead is assigned only when no
+   * older lead waits in the pool's queue (first come, first served): to `preferred` when eligible, else
+   * to the rep the pool's strategy picks (pickRep, with the pool's stored turn); the lead leaves the
+   * queue and the turn is saved. With nobody eligible, or older leads waiting, it is queued (or stays
+   * queued, keeping its place): calling again is how a waiting lead retries. Eligibility counts a rep's
+   * open assignments in every pool against their cap, and rep_away at `now`.
+   * `reassignFrom`: the open assignment to that rep becomes 'reassigned' and another rep gets the lead;
+   * with nobody else eligible the lead stays with its owner (created=false, `notReassigned` says why).
+   */
+  assignLead(req: AssignRequest): Promise<AssignResult>;
+  /** Assigns the pool's waiting leads, oldest first, while someone is eligible; returns those assigned now. */
+  drainQueue(req: Omit<AssignRequest, 'leadId' | 'rule' | 'preferred' | 'reassignFrom'>): Promise<Assignment[]>;
+  /**
+   * Closes the lead's open assignment (status 'closed', at `at` or now) and takes the lead out of the
+   * queue. Returns the assignment closed; called again, the latest one as it is; undefined if none.
+   */
+  releaseLead(leadId: string, reason: string, at?: Date): Promise<Assignment | undefined>;
+  /** The lead's open assignment, else its latest. */
+  assignment(leadId: string): Promise<Assignment | undefined>;
+  /** Every assignment of the lead, oldest first. */
+  assignments(leadId: string): Promise<Assignment[]>;
+  /** Open assignments per rep e-mail, across all pools; reps with none are absent. */
+  openLeads(): Promise<Map<string, number>>;
+  /** Leads waiting for a rep, by pool and then first come first; position 1 is next in its pool. */
+  queued(pool?: string): Promise<QueuedLead[]>;
+  /** The rep takes no leads until `until` (replacing any earlier absence). */
+  setAway(email: string, until: Date, note?: string): Promise<void>;
+  /** Back early; false when the rep was not marked away. */
+  clearAway(email: string): Promise<boolean>;
+  /** Reps still away at `now`, soonest back first. */
+  awayReps(now: Date): Promise<AwayRep[]>;
+  /** By e-mail domain (lower case); an upsert without an owner keeps the owner already known. */
+  upsertAccount(account: { domain: string; name: string; owner?: string }): Promise<void>;
+  accountOwner(domain: string): Promise<string | undefined>;
   close(): Promise<void>;
 }
 
@@ -102,6 +157,8 @@ const CONTACT_LOCK = 7_301_452;
 const MAILBOX_LOCK = 7_301_453;
 /** One lock for every config change, a bigint like migrate's MIGRATION_LOCK and different from it. */
 const CONFIG_LOCK = 7_301_451_520_002;
+/** One lock for all routing: caps span pools and a rep may sit in several, so pools cannot lock apart. */
+const ROUTING_LOCK = 7_301_451_520_003;
 /** The longest touch-limit window: older touches never count, at `at` or later. */
 const WEEK_MS = 7 * 86_400_000;
 const DAY_MS = 86_400_000;
@@ -193,6 +250,42 @@ const SEND_COLUMNS =
 const SEND_COLUMNS_OF_SENDS = SEND_COLUMNS.split(', ')
   .map((column) => `sends.${column}`)
   .join(', ');
+
+interface AssignmentRow {
+  lead_id: string;
+  rep: string;
+  pool: string;
+  rule: string;
+  strategy: Strategy;
+  status: AssignmentStatus;
+  why: AssignmentWhy;
+  assigned_at: Date;
+  closed_at: Date | null;
+  close_reason: string | null;
+}
+
+const ASSIGNMENT_COLUMNS = 'lead_id, rep, pool, rule, strategy, status, why, assigned_at, closed_at, close_reason';
+/** The same columns, qualified by the table, for a select that joins assignments to something else. */
+const ASSIGNMENT_COLUMNS_OF_ASSIGNMENTS = ASSIGNMENT_COLUMNS.split(', ')
+  .map((column) => `assignments.${column}`)
+  .join(', ');
+
+/** What the routing lock's first read tells: the reps' load and absences, and the pool's turn. */
+interface RoutingFactsRow {
+  /** rep -> open assignments, for the reps asked about. */
+  open_leads: Record<string, number>;
+  /** rep -> epoch ms they are away until, for those away at `now`. */
+  away: Record<string, number>;
+  turn: TurnState | null;
+}
+
+/** A new assignment, ready to insert. */
+interface NewAssignment {
+  leadId: string;
+  rep: string;
+  rule: string;
+  why: AssignmentWhy;
+}
 
 interface ConfigVersionRow {
   version: number;
@@ -571,10 +664,244 @@ class PgStore implements Store {
     }));
   }
 
+  async assignLead(req: AssignRequest): Promise<AssignResult> {
+    const routing = routingRequest(req);
+    const leadId = leadIdOf(req.leadId);
+    const preferred = req.preferred && { rep: normaliseCandidate(req.preferred.rep), why: req.preferred.why };
+    const reassignFrom = req.reassignFrom === undefined ? undefined : normaliseEmail(req.reassignFrom);
+    const reps = [...routing.candidates.map((c) => c.email), ...(preferred ? [preferred.rep.email] : [])];
+
+    return this.transaction(async (client) => {
+      await client.query('select pg_advisory_xact_lock($1)', [ROUTING_LOCK]);
+      // One fresh statement after the lock: everything the last holder committed, in one round trip.
+      const { rows } = await client.query<Partial<AssignmentRow> & RoutingFactsRow & { seq: string | null; ahead: number }>(
+        `select ${ASSIGNMENT_COLUMNS_OF_ASSIGNMENTS}, q.seq,
+           (select count(*)::int from routing_queue o
+            where o.pool = $2 and o.lead_id <> $1 and (q.seq is null or o.seq < q.seq)) as ahead,
+           ${routingFacts('$2', '$3', '$4')}
+         from (select 1) as one
+         left join assignments on assignments.lead_id = $1 and assignments.status = 'open'
+         left join routing_queue q on q.lead_id = $1`,
+        [leadId, routing.pool, reps, routing.now],
+      );
+      const found = rows[0]!;
+      const open = found.rep ? toAssignment(found as AssignmentRow) : undefined;
+      if (open && open.rep !== reassignFrom) return { status: 'assigned', assignment: open, created: false };
+
+      const options: PickOptions = {
+        now: routing.now,
+        respectWorkingHours: routing.respectWorkingHours,
+        ...(reassignFrom !== undefined && { exclude: [reassignFrom] }),
+      };
+      const facts = factsOf(found);
+      const turn = found.turn ?? {};
+      const choice = choose(routing, facts, turn, options, preferred);
+      const why: AssignmentWhy = {
+        rule: req.rule,
+        pool: routing.pool,
+        strategy: routing.strategy,
+        ...(choice.preferred !== undefined && { preferred: choice.preferred }),
+        skipped: choice.skipped,
+      };
+
+      if (open) {
+        // A reassignment is not a new lead: it does not wait behind the queue, and without anyone
+        // else to take it the lead is better with its owner than with nobody.
+        if (choice.rep === undefined) return { status: 'assigned', assignment: open, created: false, notReassigned: choice.skipped };
+        await client.query(
+          `update assignments set status = 'reassigned', closed_at = $2, close_reason = $3
+           where lead_id = $1 and status = 'open'`,
+          [leadId, routing.now, `reassigned to ${choice.rep}`],
+        );
+      }
+      if (choice.rep !== undefined && (open || found.ahead === 0)) {
+        const moved = choice.turn !== turn ? choice.turn : undefined;
+        const [assignment] = await this.insertAssignments(client, routing, [{ leadId, rep: choice.rep, rule: req.rule, why }], moved);
+        return { status: 'assigned', assignment: assignment!, created: true };
+      }
+
+      // Keeps its place when already waiting; what this attempt found replaces the last one's.
+      await client.query(
+        `insert into routing_queue (lead_id, pool, queued_at, why) values ($1, $2, $3, $4::jsonb)
+         on conflict (lead_id) do update set pool = excluded.pool, why = excluded.why`,
+        [leadId, routing.pool, routing.now, JSON.stringify(why)],
+      );
+      return { status: 'queued', pool: routing.pool, position: found.ahead + 1, skipped: choice.skipped, newlyQueued: found.seq === null };
+    });
+  }
+
+  async drainQueue(req: Omit<AssignRequest, 'leadId' | 'rule' | 'preferred' | 'reassignFrom'>): Promise<Assignment[]> {
+    const routing = routingRequest(req);
+    const reps = routing.candidates.map((c) => c.email);
+    return this.transaction(async (client) => {
+      await client.query('select pg_advisory_xact_lock($1)', [ROUTING_LOCK]);
+      const { rows } = await client.query<RoutingFactsRow & { waiting: { lead_id: string; rule: string }[] }>(
+        `select ${routingFacts('$1', '$2', '$3')},
+           (select coalesce(json_agg(json_build_object('lead_id', q.lead_id, 'rule', q.why->>'rule') order by q.seq), '[]')
+            from routing_queue q where q.pool = $1) as waiting`,
+        [routing.pool, reps, routing.now],
+      );
+      const found = rows[0]!;
+      const facts = factsOf(found);
+      const options: PickOptions = { now: routing.now, respectWorkingHours: routing.respectWorkingHours };
+      const initial = found.turn ?? {};
+      let turn = initial;
+      const assigned: NewAssignment[] = [];
+      // Every waiting lead of the pool has the same candidates, so once nobody can take the head, nobody can take any.
+      for (const { lead_id: leadId, rule } of found.waiting) {
+        const choice = pickRep(routing.strategy, routing.candidates.map((c) => facts(c)), turn, options);
+        if (choice.rep === undefined) break;
+        turn = choice.turn;
+        const rep = choice.rep;
+        assigned.push({ leadId, rep, rule, why: { rule, pool: routing.pool, strategy: routing.strategy, skipped: choice.skipped } });
+        facts.add(rep);
+      }
+      if (assigned.length === 0) return [];
+      return this.insertAssignments(client, routing, assigned, turn !== initial ? turn : undefined);
+    });
+  }
+
+  async releaseLead(leadId: string, reason: string, at?: Date): Promise<Assignment | undefined> {
+    const id = leadIdOf(leadId);
+    if (at !== undefined && !Number.isFinite(at.getTime())) throw new Error(`releaseLead for ${id}: at is not a valid date`);
+    // Under the routing lock, so a reassignment in flight never reopens a lead released meanwhile.
+    return this.transaction(async (client) => {
+      await client.query('select pg_advisory_xact_lock($1)', [ROUTING_LOCK]);
+      const { rows } = await client.query<AssignmentRow>(
+        `with closed as (
+           update assignments set status = 'closed', closed_at = coalesce($3::timestamptz, now()), close_reason = $2
+           where lead_id = $1 and status = 'open'
+           returning ${ASSIGNMENT_COLUMNS}
+         ), dequeued as (
+           delete from routing_queue where lead_id = $1
+         )
+         select * from closed`,
+        [id, reason, at ?? null],
+      );
+      if (rows[0]) return toAssignment(rows[0]);
+      return this.latestAssignment(id, client);
+    });
+  }
+
+  assignment(leadId: string): Promise<Assignment | undefined> {
+    return this.latestAssignment(leadIdOf(leadId));
+  }
+
+  async assignments(leadId: string): Promise<Assignment[]> {
+    const { rows } = await this.pool.query<AssignmentRow>(
+      `select ${ASSIGNMENT_COLUMNS} from assignments where lead_id = $1 order by id`,
+      [leadIdOf(leadId)],
+    );
+    return rows.map(toAssignment);
+  }
+
+  async openLeads(): Promise<Map<string, number>> {
+    const { rows } = await this.pool.query<{ rep: string; open: number }>(
+      `select rep, count(*)::int as open from assignments where status = 'open' group by rep order by rep`,
+    );
+    return new Map(rows.map((row) => [row.rep, row.open]));
+  }
+
+  async queued(pool?: string): Promise<QueuedLead[]> {
+    const { rows } = await this.pool.query<{ lead_id: string; pool: string; queued_at: Date; position: number }>(
+      `select lead_id, pool, queued_at, row_number() over (partition by pool order by seq)::int as position
+       from routing_queue where $1::text is null or pool = $1
+       order by pool, seq`,
+      [pool ?? null],
+    );
+    return rows.map((row) => ({ leadId: row.lead_id, pool: row.pool, queuedAt: row.queued_at, position: row.position }));
+  }
+
+  async setAway(email: string, until: Date, note?: string): Promise<void> {
+    if (!Number.isFinite(until.getTime())) throw new Error(`setAway for ${email}: until is not a valid date`);
+    await this.pool.query(
+      `insert into rep_away (email, until, note) values ($1, $2, $3)
+       on conflict (email) do update set until = excluded.until, note = excluded.note, set_at = now()`,
+      [normaliseEmail(email), until, note ?? null],
+    );
+  }
+
+  async clearAway(email: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('delete from rep_away where email = $1', [normaliseEmail(email)]);
+    return rowCount === 1;
+  }
+
+  async awayReps(now: Date): Promise<AwayRep[]> {
+    const { rows } = await this.pool.query<{ email: string; until: Date; note: string | null }>(
+      'select email, until, note from rep_away where until > $1 order by until, email',
+      [now],
+    );
+    return rows.map((row) => ({ email: row.email, until: row.until, ...(row.note !== null && { note: row.note }) }));
+  }
+
+  async upsertAccount(account: { domain: string; name: string; owner?: string }): Promise<void> {
+    // An account file without owners must not erase the owners sales set.
+    await this.pool.query(
+      `insert into accounts (domain, name, owner) values ($1, $2, $3)
+       on conflict (domain) do update set
+         name = excluded.name,
+         owner = coalesce(excluded.owner, accounts.owner),
+         updated_at = now()`,
+      [normaliseDomain(account.domain), account.name, account.owner === undefined ? null : normaliseEmail(account.owner)],
+    );
+  }
+
+  async accountOwner(domain: string): Promise<string | undefined> {
+    const { rows } = await this.pool.query<{ owner: string | null }>('select owner from accounts where domain = $1', [normaliseDomain(domain)]);
+    return rows[0]?.owner ?? undefined;
+  }
+
   close(): Promise<void> {
     // pg throws if a pool is ended twice; a shutdown path may well close the store twice.
     this.closing ??= this.pool.end();
     return this.closing;
+  }
+
+  private async latestAssignment(leadId: string, client: Pool | PoolClient = this.pool): Promise<Assignment | undefined> {
+    const { rows } = await client.query<AssignmentRow>(
+      `select ${ASSIGNMENT_COLUMNS} from assignments where lead_id = $1 order by status = 'open' desc, id desc limit 1`,
+      [leadId],
+    );
+    return rows[0] && toAssignment(rows[0]);
+  }
+
+  /**
+   * Inserts the assignments (one statement), takes their leads out of the queue, and saves the
+   * pool's turn when it moved. Inside assignLead's or drainQueue's transaction, under the lock.
+   */
+  private async insertAssignments(
+    client: PoolClient,
+    routing: RoutingRequest,
+    assigned: NewAssignment[],
+    turn: TurnState | undefined,
+  ): Promise<Assignment[]> {
+    const { rows } = await client.query<AssignmentRow>(
+      `with inserted as (
+         insert into assignments (lead_id, rep, pool, rule, strategy, why, assigned_at)
+         select lead_id, rep, $4, rule, $5, why::jsonb, $6
+         from unnest($1::text[], $2::text[], $3::text[], $7::text[]) with ordinality as a(lead_id, rep, rule, why, n)
+         order by n
+         returning ${ASSIGNMENT_COLUMNS}, id
+       ), dequeued as (
+         delete from routing_queue where lead_id = any($1::text[])
+       ), turned as (
+         insert into pool_turns (pool, turn) select $4, $8::jsonb where $8::jsonb is not null
+         on conflict (pool) do update set turn = excluded.turn, updated_at = now()
+       )
+       select ${ASSIGNMENT_COLUMNS} from inserted order by id`,
+      [
+        assigned.map((a) => a.leadId),
+        assigned.map((a) => a.rep),
+        assigned.map((a) => a.rule),
+        routing.pool,
+        routing.strategy,
+        routing.now,
+        // Serialised here, as in recordEvents: pg would turn nested arrays into Postgres array literals.
+        assigned.map((a) => JSON.stringify(a.why)),
+        turn === undefined ? null : JSON.stringify(turn),
+      ],
+    );
+    return rows.map(toAssignment);
   }
 
   private async sendRow(key: string, client: Pool | PoolClient = this.pool): Promise<SendRow> {
@@ -649,6 +976,107 @@ function toSendRecord(row: SendRow): SendRecord {
     ...(row.mailbox !== null && { mailbox: row.mailbox }),
     ...(row.touch_at !== null && { touchAt: row.touch_at }),
     ...(row.deferred_until !== null && { deferredUntil: row.deferred_until }),
+  };
+}
+
+/**
+ * Select-list columns for the reps' open leads and absences at `now`, and the pool's turn, given the
+ * placeholders of the pool, the reps (text[]) and now. Times as epoch ms, so no json formatting of
+ * time zones gets in the way.
+ */
+function routingFacts(pool: string, reps: string, now: string): string {
+  return `
+  (select coalesce(json_object_agg(rep, n), '{}') from
+     (select rep, count(*)::int as n from assignments where status = 'open' and rep = any(${reps}::text[]) group by rep) as c) as open_leads,
+  (select coalesce(json_object_agg(email, (extract(epoch from until) * 1000)::float8), '{}')
+     from rep_away where email = any(${reps}::text[]) and until > ${now}::timestamptz) as away,
+  (select turn from pool_turns where pool = ${pool}) as turn`;
+}
+
+/** An AssignRequest's routing part, checked and with e-mails normalised. */
+interface RoutingRequest {
+  pool: string;
+  strategy: Strategy;
+  candidates: Candidate[];
+  now: Date;
+  respectWorkingHours: boolean;
+}
+
+function routingRequest(req: Omit<AssignRequest, 'leadId' | 'rule' | 'preferred' | 'reassignFrom'>): RoutingRequest {
+  if (!Number.isFinite(req.now.getTime())) throw new Error(`routing in pool ${req.pool}: now is not a valid date`);
+  const candidates = req.candidates.map(normaliseCandidate);
+  // A member listed twice would get two turns; the config forbids it, a hand-built request might not.
+  const seen = new Set<string>();
+  return {
+    pool: req.pool,
+    strategy: req.strategy,
+    candidates: candidates.filter((c) => !seen.has(c.email) && seen.add(c.email)),
+    now: req.now,
+    respectWorkingHours: req.respectWorkingHours,
+  };
+}
+
+function normaliseCandidate(candidate: Candidate): Candidate {
+  return { ...candidate, email: normaliseEmail(candidate.email) };
+}
+
+function leadIdOf(leadId: string): string {
+  if (!leadId.trim()) throw new Error('A lead ID is required');
+  return leadId;
+}
+
+/** "Acme.com", "@acme.com " and "acme.com" are one account. */
+function normaliseDomain(domain: string): string {
+  const normal = domain.trim().toLowerCase().replace(/^@/, '');
+  if (!normal) throw new Error('A domain is required');
+  return normal;
+}
+
+/** A candidate's facts from the lock's read, and a way to count a lead given out in this transaction. */
+function factsOf(found: RoutingFactsRow): ((c: Candidate) => CandidateFacts) & { add(rep: string): void } {
+  const open = new Map(Object.entries(found.open_leads));
+  const facts = (c: Candidate): CandidateFacts => {
+    const away = found.away[c.email];
+    return { ...c, openLeads: open.get(c.email) ?? 0, ...(away !== undefined && { awayUntil: new Date(away) }) };
+  };
+  return Object.assign(facts, { add: (rep: string) => void open.set(rep, (open.get(rep) ?? 0) + 1) });
+}
+
+/**
+ * The preferred rep (the account owner) when eligible, else the pool's pick. A preferred rep passed
+ * over is listed first, the reason naming why they were preferred, and not again as a pool member.
+ * The pool's turn moves only when the pool's strategy chose.
+ */
+function choose(
+  routing: RoutingRequest,
+  facts: (c: Candidate) => CandidateFacts,
+  turn: TurnState,
+  options: PickOptions,
+  preferred: { rep: Candidate; why: string } | undefined,
+): { rep?: string; skipped: Skip[]; turn: TurnState; preferred?: string } {
+  let passedOver: Skip | undefined;
+  if (preferred) {
+    const reason = whyIneligible(facts(preferred.rep), options);
+    if (reason === undefined) return { rep: preferred.rep.email, skipped: [], turn, preferred: preferred.why };
+    passedOver = { rep: preferred.rep.email, reason: `${reason} (${preferred.why})` };
+  }
+  const pick = pickRep(routing.strategy, routing.candidates.map(facts), turn, options);
+  if (!passedOver) return pick;
+  return { ...pick, skipped: [passedOver, ...pick.skipped.filter((s) => s.rep !== passedOver.rep)] };
+}
+
+function toAssignment(row: AssignmentRow): Assignment {
+  return {
+    leadId: row.lead_id,
+    rep: row.rep,
+    pool: row.pool,
+    rule: row.rule,
+    strategy: row.strategy,
+    status: row.status,
+    assignedAt: row.assigned_at,
+    ...(row.closed_at !== null && { closedAt: row.closed_at }),
+    ...(row.close_reason !== null && { closeReason: row.close_reason }),
+    why: row.why,
   };
 }
 

@@ -1,8 +1,12 @@
 // What Pipewright's system of record holds: facts that outlive one journey or span many. A journey's
 // own progress stays in its workflow; these rows are reached only through activities and the client.
+import type { Strategy } from '../config/routing';
+import type { Candidate, Skip } from '../workflows/rules/routing';
 import type { TouchLimits } from '../workflows/rules/touchLimits';
 
 export type { TouchLimits } from '../workflows/rules/touchLimits';
+export type { Strategy } from '../config/routing';
+export type { Candidate, Skip, TurnState } from '../workflows/rules/routing';
 
 /** A suppression per channel; "all" stops every channel at once (an unsubscribe link does that). */
 export const SUPPRESSION_CHANNELS = ['email', 'sms', 'all'] as const;
@@ -38,7 +42,7 @@ export const SEND_STATUSES = ['sending', 'deferred', 'sent', 'skipped', 'bounced
 export type SendStatus = (typeof SEND_STATUSES)[number];
 
 /** What a message is, for reports and for `contact show`. */
-export type SendKind = 'rep-notice' | 'escalation' | 'cadence' | 'task';
+export type SendKind = 'rep-notice' | 'escalation' | 'cadence' | 'task' | 'sla-reminder' | 'reassignment' | 'queued' | 'hot-lead' | 'handoff' | 'digest';
 
 /** What a sender says before it sends: the key and whom the message is for. */
 export interface SendIntent {
@@ -107,6 +111,23 @@ export const JOURNEY_EVENT_TYPES = [
   'opened',
   'clicked',
   'migrated',
+  'qualified',
+  'requalified',
+  'raised-hand',
+  'dropped',
+  'queued',
+  'reassigned',
+  'reassign-failed',
+  'handed-off',
+  'sla-reminded',
+  'hot-lead',
+  'bant',
+  'no-show',
+  'no-show-handled',
+  'opportunity',
+  'won',
+  'lost',
+  'recycled',
   'unsubscribed',
   'disqualified',
   'closed',
@@ -145,4 +166,75 @@ export interface ConfigActivation {
   activatedAt: Date;
   activatedBy?: string;
   sha256: string;
+}
+
+/** Who owns a lead, through which rule and pool, and why that rep: one row per hand-over. */
+export const ASSIGNMENT_STATUSES = ['open', 'closed', 'reassigned'] as const;
+export type AssignmentStatus = (typeof ASSIGNMENT_STATUSES)[number];
+
+/** Why a lead went where it went, as `lead show` tells it. */
+export interface AssignmentWhy {
+  rule: string;
+  pool: string;
+  strategy: Strategy;
+  /** Set when the preferred rep (the account owner) got the lead: the caller's reason, e.g. "owns acme.com". */
+  preferred?: string;
+  /** Everyone passed over, and why. */
+  skipped: Skip[];
+}
+
+export interface Assignment {
+  leadId: string;
+  rep: string;
+  pool: string;
+  rule: string;
+  strategy: Strategy;
+  /** At most one 'open' assignment per lead; 'reassigned' when an SLA took it to another rep. */
+  status: AssignmentStatus;
+  /** On the journey's clock (AssignRequest.now). */
+  assignedAt: Date;
+  closedAt?: Date;
+  closeReason?: string;
+  why: AssignmentWhy;
+}
+
+export interface AssignRequest {
+  leadId: string;
+  pool: string;
+  rule: string;
+  strategy: Strategy;
+  /** The pool's members from the active config, in config order, defaults filled in. */
+  candidates: Candidate[];
+  /** The journey's clock: eligibility is weighed at this instant and the assignment dated by it. */
+  now: Date;
+  respectWorkingHours: boolean;
+  /** Account owner first: tried before the pool's strategy when eligible (same eligibility checks); `why` records it. */
+  preferred?: { rep: Candidate; why: string };
+  /** Reassignment at an SLA's second deadline: close the lead's open assignment to this rep (status 'reassigned') and pick anyone else. */
+  reassignFrom?: string;
+}
+
+export type AssignResult =
+  | {
+      status: 'assigned';
+      assignment: Assignment;
+      /** false: the lead already had this open assignment (nothing was written). */
+      created: boolean;
+      /** A reassignment that found nobody else eligible: the lead stays with its owner, and these say why. */
+      notReassigned?: Skip[];
+    }
+  | { status: 'queued'; pool: string; position: number; skipped: Skip[]; newlyQueued: boolean };
+
+/** A lead waiting for a rep in its pool; position 1 is served first. */
+export interface QueuedLead {
+  leadId: string;
+  pool: string;
+  queuedAt: Date;
+  position: number;
+}
+
+export interface AwayRep {
+  email: string;
+  until: Date;
+  note?: string;
 }

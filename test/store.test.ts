@@ -20,59 +20,10 @@ import {
 } from '../store';
 import { serveEngine } from '../store/embedded';
 import { startPGliteEngine, type Engine } from '../store/pgliteEngine';
-import { startPostgres } from './support/postgres';
+import { pgliteServer, postgresServer, withClient, type Server } from './support/store';
 
 jest.setTimeout(60_000);
 const SERVER_START = 120_000;
-
-interface Server {
-  url: string;
-  /** Another, empty database on the same kind of server. */
-  freshDatabase(): Promise<string>;
-  stop(): Promise<void>;
-}
-
-async function pgliteServer(): Promise<Server> {
-  const started: EmbeddedStore[] = [await startEmbeddedStore({})];
-  return {
-    url: started[0]!.url,
-    // One PGlite is one database, so an empty one is a new instance.
-    async freshDatabase() {
-      const fresh = await startEmbeddedStore({});
-      started.push(fresh);
-      return fresh.url;
-    },
-    stop: async () => {
-      await Promise.all(started.map((s) => s.close()));
-    },
-  };
-}
-
-async function postgresServer(): Promise<Server> {
-  const server = await startPostgres();
-  let databases = 0;
-  return {
-    url: server.url,
-    async freshDatabase() {
-      const name = `fresh_${++databases}`;
-      await withClient(server.url, (client) => client.query(`create database ${name}`));
-      const url = new URL(server.url);
-      url.pathname = `/${name}`;
-      return url.toString();
-    },
-    stop: () => server.stop(),
-  };
-}
-
-async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client(url);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
 
 /** Fails instead of hanging when the database stops answering. */
 function within<T>(ms: number, what: string, promise: Promise<T>): Promise<T> {

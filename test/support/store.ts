@@ -1,8 +1,13 @@
 // A store for one test file: PGlite in its own process (`pipewright store serve`), reached over TCP
 // as a worker reaches it. (PGlite cannot load inside jest's module sandbox: it imports dynamically.)
+//
+// Also the servers a store test runs against both ways: PGlite in this process, served over TCP,
+// and a throwaway real PostgreSQL server (test/store.test.ts, test/assignment.test.ts).
 import type { ChildProcess } from 'node:child_process';
-import { openStore, type Store } from '../../store';
+import { Client } from 'pg';
+import { openStore, startEmbeddedStore, type EmbeddedStore, type Store } from '../../store';
 import { startPipewright, stop } from './cli';
+import { startPostgres } from './postgres';
 
 export interface TestStore {
   store: Store;
@@ -22,4 +27,59 @@ export async function embeddedTestStore(): Promise<TestStore> {
       await stop(child as ChildProcess);
     },
   };
+}
+
+export interface Server {
+  url: string;
+  /** Another, empty database on the same kind of server. */
+  freshDatabase(): Promise<string>;
+  stop(): Promise<void>;
+}
+
+export async function pgliteServer(): Promise<Server> {
+  const started: EmbeddedStore[] = [await startEmbeddedStore({})];
+  return {
+    url: started[0]!.url,
+    // One PGlite is one database, so an empty one is a new instance.
+    async freshDatabase() {
+      const fresh = await startEmbeddedStore({});
+      started.push(fresh);
+      return fresh.url;
+    },
+    stop: async () => {
+      await Promise.all(started.map((s) => s.close()));
+    },
+  };
+}
+
+export async function postgresServer(): Promise<Server> {
+  const server = await startPostgres();
+  let databases = 0;
+  return {
+    url: server.url,
+    async freshDatabase() {
+      const name = `fresh_${++databases}`;
+      await withClient(server.url, (client) => client.query(`create database ${name}`));
+      const url = new URL(server.url);
+      url.pathname = `/${name}`;
+      return url.toString();
+    },
+    stop: () => server.stop(),
+  };
+}
+
+/** Both backends, for describe.each: the store must behave the same on each. */
+export const STORE_BACKENDS: [string, () => Promise<Server>][] = [
+  ['PGlite served over TCP', pgliteServer],
+  ['a real PostgreSQL server', postgresServer],
+];
+
+export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client(url);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
+  }
 }
