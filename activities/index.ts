@@ -10,6 +10,10 @@ import { escalationMessage, repNoticeMessage, type EscalationInput, type NotifyR
 import { holidayNamesFor } from './holidays';
 import { requestRep, type RepRequestInput } from './requestRep';
 import type { SmsSender } from './sms';
+import { activeConfigSource } from './activeConfig';
+import { sendManagerDigests, type DigestInput } from './digest';
+import { assignLead, releaseLead, type AssignInput, type AssignAnswer, type ReleaseInput } from './routing';
+import { deliverTeamMessage, type TeamMessageInput } from './teamMessages';
 import { activeTemplates, deliverTask, deliverTouch, type TaskInput, type TouchInput, type TouchResult } from './touch';
 
 export interface ActivityDeps {
@@ -28,9 +32,16 @@ type Keyed<T> = T & { key: string };
 /** Every side effect a journey has, with its clients injected so no secret is imported by workflows. */
 export function createActivities({ client, taskQueue, mailer, store, sms }: ActivityDeps) {
   const deps = { store, mailer };
-  const touchDeps = { store, mailer, sms, templates: activeTemplates(store) };
+  const configs = activeConfigSource(store);
+  const touchDeps = { store, mailer, sms, templates: activeTemplates(configs) };
+  const routing = { store, client, configs };
   return {
+    /** Version-3 journeys ask the rotation workflow; later ones the store. */
     requestRep: (input: RepRequestInput) => requestRep(client, taskQueue, input),
+    assignLead: (input: AssignInput): Promise<AssignAnswer> => assignLead(routing, input),
+    releaseLead: (input: ReleaseInput) => releaseLead(routing, input),
+    sendManagerDigests: (input: DigestInput) => sendManagerDigests({ store, mailer, configs }, input),
+    deliverTeamMessage: (input: TeamMessageInput): Promise<DeliveryResult> => deliverTeamMessage({ store, mailer, sms }, input),
     deliverRepNotice: (input: Keyed<NotifyRepInput>): Promise<DeliveryResult> =>
       deliver(deps, { key: input.key, journeyId: input.leadId, kind: 'rep-notice', message: repNoticeMessage(input) }),
     deliverEscalation: (input: Keyed<EscalationInput>): Promise<DeliveryResult> =>

@@ -2,6 +2,7 @@
 // the config's. PIPEWRIGHT_TWILIO_API_URL sends every request to a local stand-in for Twilio
 // (a mock that checks requests against Twilio's OpenAPI description) while the SDK still builds them.
 import twilio from 'twilio';
+import type { Transport } from './deliver';
 import type RequestClient from 'twilio/lib/base/RequestClient';
 
 export interface SmsMessage {
@@ -158,4 +159,20 @@ export function smsErrorReason(err: unknown): string {
     reason = `SMS not sent: ${reason}`;
   }
   return reason.replace(/\s+/g, ' ').trim().slice(0, 300);
+}
+
+/** An SMS as the ledger's sendClaimed sends it: once per key, permanent errors told from passing ones. */
+export function smsTransport(sms: SmsSender | undefined, message: { to: string; from?: string; body: string; key: string }): Transport {
+  return {
+    channel: 'sms',
+    send: async () => {
+      // Not a transient failure: without credentials no retry can send it, so the step fails at once.
+      if (!sms) throw Object.assign(new Error('SMS is off: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN for the worker'), { permanent: true });
+      if (!message.from) throw Object.assign(new Error('the config has no sms.from number'), { permanent: true });
+      const sent = await sms.send({ to: message.to, from: message.from, body: message.body, idempotencyKey: message.key });
+      return { response: `${sent.status} ${sent.sid}`, messageId: sent.sid };
+    },
+    isPermanent: (err) => (err as { permanent?: boolean }).permanent === true || isPermanentSmsError(err),
+    reason: smsErrorReason,
+  };
 }

@@ -3,11 +3,12 @@
 import type { Config, Template } from '../config/schema';
 import { renderMessage, type TemplateContext } from '../config/template';
 import type { Store } from '../store';
+import type { ActiveConfigSource } from './activeConfig';
 import type { TouchLimits } from '../workflows/rules/touchLimits';
 import { unsubscribeHeaders, unsubscribeUrl } from './cadenceEmail';
 import { deliver, emailTransport, sendClaimed, type DeliveryResult, type Transport } from './deliver';
 import { fullName, messageId, type Mailer } from './mail';
-import { isPermanentSmsError, smsErrorReason, type SmsSender } from './sms';
+import { smsTransport, type SmsSender } from './sms';
 
 export interface TouchInput {
   key: string;
@@ -80,20 +81,13 @@ export interface TemplateSource {
   resolve(template: NamedTemplate): Promise<{ template: Template; configVersion?: number }>;
 }
 
-const CACHE_MS = 10_000;
-
-export function activeTemplates(store: Store): TemplateSource {
-  let cached: { at: number; version?: number; templates: Record<string, Template> } | undefined;
+export function activeTemplates(configs: ActiveConfigSource): TemplateSource {
   return {
     async resolve({ name, fallback }) {
-      if (!cached || Date.now() - cached.at > CACHE_MS) {
-        const active = await store.activeConfig();
-        const templates = (active?.config as { templates?: Record<string, Template> } | undefined)?.templates ?? {};
-        cached = { at: Date.now(), version: active?.version, templates };
-      }
-      const current = cached.templates[name];
+      const active = await configs.get();
+      const current = active?.config.templates?.[name];
       // An active template of the same name only replaces one of the same kind (an e-mail keeps a subject).
-      if (current && Boolean(current.subject) === Boolean(fallback.subject)) return { template: current, configVersion: cached.version };
+      if (current && Boolean(current.subject) === Boolean(fallback.subject)) return { template: current, configVersion: active!.version };
       return { template: fallback };
     },
   };
@@ -130,18 +124,7 @@ function transportFor(input: TouchInput, { mailer, sms }: Pick<TouchDeps, 'maile
       headers: unsubscribeHeaders(input.unsubscribe, input.unsubscribeId),
     });
   }
-  return {
-    channel: 'sms',
-    send: async () => {
-      // Not a transient failure: without credentials no retry can send it, so the step fails at once.
-      if (!sms) throw Object.assign(new Error('SMS is off: set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN for the worker'), { permanent: true });
-      if (!input.smsFrom) throw Object.assign(new Error('the config has no sms.from number'), { permanent: true });
-      const sent = await sms.send({ to: input.to, from: input.smsFrom, body, idempotencyKey: input.key });
-      return { response: `${sent.status} ${sent.sid}`, messageId: sent.sid };
-    },
-    isPermanent: (err) => (err as { permanent?: boolean }).permanent === true || isPermanentSmsError(err),
-    reason: smsErrorReason,
-  };
+  return smsTransport(sms, { to: input.to, from: input.smsFrom, body, key: input.key });
 }
 
 /** The owner's task, by e-mail: what to do, for whom, and how to report it done. */

@@ -60,3 +60,16 @@ export function eventDetailOptions(command: Command): Command {
     .addOption(new Option('--outcome <text>', 'for touched: what happened ("voicemail", "connected")'))
     .addOption(new Option('--until <date>', 'for paused: the return date (ISO, e.g. 2027-01-05)'));
 }
+
+/** A lead's events also say who touched, the notes handed on, why a deal was lost, and BANT. */
+export function leadEventOptions(command: Command): Command {
+  const yesNo = (v: string) => (/^(yes|true|y)$/i.test(v) ? true : /^(no|false|n)$/i.test(v) ? false : v);
+  return eventDetailOptions(command)
+    .addOption(new Option('--by <email>', 'for touched: the rep who made the touch (only the owner\'s touch meets an SLA)'))
+    .addOption(new Option('--notes <text>', 'for meeting-booked, opportunity: notes for the next owner'))
+    .addOption(new Option('--reason <text>', 'for closed-lost: why the deal was lost'))
+    .addOption(new Option('--budget <amount|yes|no>', 'for bant: the budget, or whether there is one').argParser((v) => (/^\d+(\.\d+)?$/.test(v) ? Number(v) : yesNo(v))))
+    .addOption(new Option('--authority <yes|no>', 'for bant: whether they decide').argParser(yesNo))
+    .addOption(new Option('--need <text|yes|no>', 'for bant: the need, or whether there is one').argParser(yesNo))
+    .addOption(new Option('--timeline <text>', 'for bant: when they mean to buy ("Q1", "this year")'));
+}

@@ -24,6 +24,8 @@ export async function addAccount(client: Client, store: Store, taskQueue: string
   if (!config.tiers) throw new LeadRequestError('the active config has no tiers section: account programs need tiers.programs (see config/examples/default.yaml)', 400);
   const programId = accountProgramId(account);
   const suppressed: string[] = [];
+  // Known to routing: an inbound lead from this domain goes to the account's owner first.
+  await store.upsertAccount({ domain: account.domain, name: account.name, owner: account.owner });
   for (const contact of account.contacts) {
     await store.upsertContact({ ...contact, company: account.name });
     if (await store.suppressionFor(contact.email, 'email')) suppressed.push(contact.email);

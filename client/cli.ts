@@ -8,7 +8,8 @@ import { DEV_STORE_PORT, openStore, startEmbeddedStore } from '../store';
 import { SUPPRESSION_CHANNELS, type SuppressionChannel } from '../store/types';
 import { LEAD_EVENTS } from '../workflows/messages';
 import { temporalSettings } from './connection';
-import { eventDetailOptions, registerAccountCommands } from './accountCommands';
+import { leadEventOptions, registerAccountCommands } from './accountCommands';
+import { registerTeamCommands } from './teamCommands';
 import { port, positive, readJson, withClient, withStore } from './commandContext';
 import { contactRecord } from './contacts';
 import { describeContact, describeJourney, describeListed } from './describe';
@@ -88,6 +89,7 @@ program
 registerConfigCommands(program);
 registerCadenceCommands(program);
 registerAccountCommands(program);
+registerTeamCommands(program);
 
 const lead = program.command('lead').description('start, inspect, list and update lead journeys');
 lead
@@ -143,7 +145,7 @@ lead
     }),
   );
 
-eventDetailOptions(
+leadEventOptions(
   lead.command('event <id> <event>').description(`tell a journey what happened: ${LEAD_EVENTS.join(' | ')} (ID or lead e-mail)`),
 ).action((id: string, event: string, detail: EventDetail) =>
     withStore((store) =>
@@ -151,6 +153,7 @@ eventDetailOptions(
         const { delivered } = await sendLeadEvent(client, store, id, event, 'cli', detail);
         if (event === 'unsubscribed') console.log(`unsubscribed: ${emailOf(id)} is suppressed on every channel${delivered ? ` and ${toLeadId(id)} was stopped` : ' (no running journey to stop)'}`);
         else console.log(`${event}: delivered to ${id}`);
+        if (event === 'touched' && !detail.by) console.error('note: without --by the touch is kept but meets no SLA (only the owner\'s touch counts)');
       }),
     ),
   );

@@ -1,16 +1,43 @@
 // What the CLI prints for people: a journey, a list of journeys, a contact.
 import { formatDuration } from '../config/duration';
+import type { JourneyStateV3 } from '../workflows/legacy/leadJourneyV3';
 import type { JourneyState } from '../workflows/messages';
 import type { ContactRecord } from './contacts';
 import type { ListedJourney } from './journeyList';
 import { describeSuppression } from './leads';
 
-export function describeJourney(s: JourneyState & { status: string }): string {
+/** The state of any journey version: v4 says why at each step; earlier ones carry an ICP verdict and one SLA. */
+type AnyJourneyState = JourneyState & { status: string } & Partial<Pick<JourneyStateV3, 'sla'>> & { qualification?: JourneyState['qualification'] | JourneyStateV3['qualification'] };
+
+export function describeJourney(s: AnyJourneyState): string {
   const lines = [`${s.leadId}  [${s.status.toLowerCase()}]`, `  stage:   ${s.stage}${s.outcome ? ` (${s.outcome}, ${s.endedAt})` : ''}`];
-  if (s.qualification) lines.push(`  ICP fit: ${s.qualification.fits ? 'yes' : `no: ${s.qualification.misses.join('; ')}`}`);
-  if (s.owner) lines.push(`  owner:   ${s.owner.name} <${s.owner.email}> (${s.owner.role})`);
+  const q = s.qualification;
+  if (q && 'fits' in q) lines.push(`  ICP fit: ${q.fits ? 'yes' : `no: ${q.misses.join('; ')}`}`);
+  else if (q) {
+    lines.push(`  qualified: grade ${q.fit.grade} (${q.fit.score}% fit) x ${q.interest.level} (score ${q.interest.score}) = ${q.cell}: ${q.action}`);
+    for (const reason of [...q.fit.reasons, ...q.interest.reasons]) lines.push(`    ${reason}`);
+  }
+  if (s.queued) {
+    lines.push(`  queued:  in pool ${s.queued.pool} since ${s.queued.since} (position ${s.queued.position})`);
+    for (const skip of s.queued.skipped) lines.push(`    skipped ${skip.rep}: ${skip.reason}`);
+  }
+  if (s.owner) {
+    lines.push(`  owner:   ${s.owner.name} <${s.owner.email}> (${s.owner.role})${s.owner.assignedAt ? ` since ${s.owner.assignedAt}` : ''}`);
+    if (s.owner.pool) {
+      lines.push(`    why:   rule ${s.owner.rule} -> pool ${s.owner.pool}, ${s.owner.preferred ?? s.owner.strategy}`);
+      for (const skip of s.owner.skipped) lines.push(`    skipped ${skip.rep}: ${skip.reason}`);
+    }
+  }
+  for (const p of s.previousOwners ?? []) lines.push(`  before:  ${p.email} until ${p.until} (${p.why})`);
   if (s.notice && s.notice.status !== 'sent') lines.push(`  notice:  ${s.notice.status}${s.notice.detail ? `: ${s.notice.detail}` : ''}`);
   if (s.sla) lines.push(`  SLA:     first touch due ${when(s.sla.due)}: ${s.sla.status}${s.sla.escalatedTo ? `, escalated to ${s.sla.escalatedTo}` : ''}`);
+  for (const sla of s.slas ?? []) {
+    const count = sla.needed !== undefined ? ` (${sla.touches ?? 0} of ${sla.needed} touches)` : '';
+    lines.push(`  SLA:     ${sla.name} (${sla.kind}) for ${sla.owner}, due ${when(sla.due)}: ${sla.status}${count}`);
+    for (const rung of sla.rungs) lines.push(`    ${rung.kind}${rung.fraction ? ` at ${Math.round(rung.fraction * 100)}%` : ''} ${rung.at}: ${rung.status}${rung.to ? ` to ${rung.to.join(', ')}` : ''}`);
+  }
+  if (s.deal) lines.push(`  deal:    ${s.deal.stage} (${s.deal.at})${s.deal.lostReason ? `, lost because: ${s.deal.lostReason}` : ''}${s.deal.notes ? `, notes: ${s.deal.notes}` : ''}`);
+  if (s.bant) lines.push(`  BANT:    ${Object.entries(s.bant).map(([k, v]) => `${k}=${String(v)}`).join(', ')}`);
   if (s.firstTouchAt) lines.push(`  touched: ${s.firstTouchAt}`);
   if (s.sandbox) lines.push('  SANDBOX: sending.sandbox is on: windows, weekends and holidays are ignored for this journey');
   const run = s.cadence;

@@ -7,6 +7,7 @@ import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { openStore } from '../store';
 import { startEmbeddedStore } from '../store/embedded';
 import { createWorker } from '../worker/worker';
+import { ensureDigestSchedule } from './digestSchedule';
 import type { FastifyInstance } from 'fastify';
 import { activeConfig, activeConfigCache, actor, applyConfigFile, type ActiveConfigResult } from './configVersions';
 import { twilioSmsSender } from '../activities/sms';
@@ -96,6 +97,7 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
       store,
       sms,
     });
+    const digest = await ensureDigestSchedule(env.client, options.taskQueue, active.config);
     intake = createIntake({ client: env.client, store, taskQueue: options.taskQueue, config: activeConfigCache(store, { initial: active }) });
     await intake.listen({ host: '127.0.0.1', port: options.intakePort });
     log(`Temporal dev server   127.0.0.1:${options.port} (namespace ${env.namespace ?? 'default'}, state in ${join(dataDir, 'temporal.sqlite')})`);
@@ -105,6 +107,7 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     log(`Worker                task queue "${options.taskQueue}"`);
     log(`Intake (HTTP)         http://127.0.0.1:${options.intakePort}: POST /leads, GET /leads/:id, POST /leads/:id/events/:event, /unsubscribe?lead=`);
     log(`Config                ${configLine}`);
+    log(`Manager digest        Schedule ${digest.id}, daily at ${digest.at} ${digest.timezone} (\`pipewright digest send\` sends it now)`);
     const { sending } = active.config;
     if (sending.sandbox) {
       log('SANDBOX ON            sending.sandbox is true: cadence messages ignore send windows, weekends and holidays. Never in production.');
@@ -119,6 +122,7 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     log('  npx pipewright lead show dana@northwind-mfg.example');
     log('  npx pipewright lead list --stage working');
     log('  npx pipewright contact show dana@northwind-mfg.example');
+    log('  npx pipewright rep list');
     log(`  curl -X POST -H 'content-type: application/json' -d @config/examples/leads/nurture.json http://127.0.0.1:${options.intakePort}/leads`);
     log('Ctrl-C stops everything; journeys in flight resume on the next start.');
     // The SDK's runtime turns SIGINT/SIGTERM into a graceful worker shutdown; run() then returns.

@@ -47,8 +47,9 @@ export function createIntake({ client, store, taskQueue, config, configFile }: I
 
   app.get<{ Params: { id: string } }>('/leads/:id', async (req) => showLead(client, req.params.id));
 
+  // The body, when there is one, carries the event's detail: who touched, on which channel, BANT...
   app.post<{ Params: { id: string; event: string } }>('/leads/:id/events/:event', async (req, reply) => {
-    const { delivered } = await sendLeadEvent(client, store, req.params.id, req.params.event, 'api');
+    const { delivered } = await sendLeadEvent(client, store, req.params.id, req.params.event, 'api', req.body ?? {});
     return reply.status(202).send({ event: req.params.event, to: req.params.id, delivered });
   });
 

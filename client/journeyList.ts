@@ -3,8 +3,8 @@ import type { Client } from '@temporalio/client';
 import type { JourneyState, Stage } from '../workflows/messages';
 import { OWNER, SLA_STATUS, SOURCE, STAGE } from '../workflows/searchAttributes';
 
-export const STAGES: Stage[] = ['qualifying', 'routing', 'working', 'nurturing', 'awaiting-reply', 'ended'];
-export const SLA_STATUSES: NonNullable<JourneyState['sla']>['status'][] = ['pending', 'met', 'breached', 'stopped'];
+export const STAGES: Stage[] = ['qualifying', 'routing', 'queued', 'working', 'meeting', 'opportunity', 'nurturing', 'awaiting-reply', 'cooling-off', 'ended'];
+export const SLA_STATUSES: JourneyState['slas'][number]['status'][] = ['pending', 'met', 'breached', 'stopped'];
 
 export interface JourneyFilter {
   stage?: string;

@@ -1,11 +1,13 @@
 // The operator's side of a journey: start one for a lead, ask where it is, tell it what happened.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
+import { z } from 'zod';
 import { LeadSchema, leadJourneyId, type Lead } from '../config/lead';
+import { BantSchema } from '../config/qualification';
 import type { Config } from '../config/schema';
 import { parseOrThrow } from '../config/validation';
 import type { Store } from '../store';
 import type { Suppression } from '../store/types';
-import { JOURNEY_VERSION, LEAD_EVENTS, journeyStateQuery, type JourneyInput, type JourneyState, type LeadEvent } from '../workflows/messages';
+import { BEHAVIOUR_EVENTS, JOURNEY_VERSION, LEAD_EVENTS, journeyStateQuery, type JourneyInput, type JourneyState, type LeadEvent } from '../workflows/messages';
 
 /** Why an event or a look-up could not reach a journey; `status` is the HTTP status the intake answers. */
 export class LeadRequestError extends Error {
@@ -82,18 +84,48 @@ export async function showLead(client: Client, idOrEmail: string): Promise<Journ
  * every channel, so it holds even when the journey has ended (or never existed): it then reports
  * whether a running journey was also told.
  */
-/** What an event may carry: a touch's channel and outcome, a pause's return date. */
-export interface EventDetail {
-  channel?: string;
-  outcome?: string;
-  by?: string;
-  until?: string;
+/** What an event may carry, validated at the edge so a typo names its field. */
+export const EventDetailSchema = z.strictObject({
+  /** touched: the channel and how it went, and who made it (only the owner's touch meets an SLA). */
+  channel: z.string().min(1).optional(),
+  outcome: z.string().min(1).optional(),
+  by: z.email({ error: 'expected the e-mail of the rep who made the touch' }).optional(),
+  /** paused: the return date. */
+  until: z.string().refine((v) => !Number.isNaN(Date.parse(v)), { error: 'expected a date such as "2027-01-05"' }).optional(),
+  /** meeting-booked, opportunity: the notes handed on. */
+  notes: z.string().min(1).optional(),
+  /** closed-lost: why, as field sales records it (recycled nurture e-mails may quote it). */
+  reason: z.string().min(1).optional(),
+  ...BantSchema.shape,
+});
+export type EventDetail = z.infer<typeof EventDetailSchema>;
+
+/** The signal an event is, and what it carries: behaviour events share one signal, BANT its four parts. */
+export function signalFor(event: LeadEvent, detail: EventDetail): { name: string; args: unknown[] } {
+  const { budget, authority, need, timeline, notes, reason, ...touch } = detail;
+  if ((BEHAVIOUR_EVENTS as readonly string[]).includes(event)) return { name: 'behaviour', args: [{ type: event }] };
+  const bant = Object.fromEntries(Object.entries({ budget, authority, need, timeline }).filter(([, v]) => v !== undefined));
+  if (event === 'bant') {
+    if (Object.keys(bant).length === 0) throw new LeadRequestError('bant: expected at least one of budget, authority, need, timeline', 400);
+    return { name: 'bant', args: [bant] };
+  }
+  if (event === 'meeting-booked' || event === 'opportunity') return { name: event, args: notes ? [{ notes }] : [] };
+  if (event === 'closed-lost') return { name: event, args: reason ? [{ reason }] : [] };
+  const rest = Object.fromEntries(Object.entries(touch).filter(([, v]) => v !== undefined));
+  return { name: event, args: Object.keys(rest).length ? [rest] : [] };
 }
 
-export async function sendLeadEvent(client: Client, store: Store, idOrEmail: string, event: string, source: string, detail?: EventDetail): Promise<{ delivered: boolean }> {
+export async function sendLeadEvent(client: Client, store: Store, idOrEmail: string, event: string, source: string, detail: unknown = {}): Promise<{ delivered: boolean }> {
   if (!(LEAD_EVENTS as readonly string[]).includes(event)) {
     throw new LeadRequestError(`event: "${event}" is not a lead event; expected one of ${LEAD_EVENTS.join(', ')}`, 400);
   }
+  let checked: EventDetail;
+  try {
+    checked = parseOrThrow(EventDetailSchema, detail ?? {}, 'event');
+  } catch (err) {
+    throw new LeadRequestError((err as Error).message, 400);
+  }
+  const signal = signalFor(event as LeadEvent, checked);
   const unsubscribe = event === 'unsubscribed';
   if (unsubscribe) await store.suppress({ email: emailOf(idOrEmail), channel: 'all', reason: 'unsubscribed', source });
   const handle = client.workflow.getHandle(toLeadId(idOrEmail));
@@ -103,8 +135,7 @@ export async function sendLeadEvent(client: Client, store: Store, idOrEmail: str
       if (unsubscribe) return { delivered: false };
       throw new LeadRequestError(`journey ${handle.workflowId} has ended (${status.name.toLowerCase()}); the ${event} event was not delivered`, 409);
     }
-    const args = detail && Object.values(detail).some((v) => v !== undefined) ? [detail] : [];
-    await (handle.signal as (name: string, ...args: unknown[]) => Promise<void>)(event as LeadEvent, ...args);
+    await (handle.signal as (name: string, ...args: unknown[]) => Promise<void>)(signal.name, ...signal.args);
     return { delivered: true };
   } catch (err) {
     if (unsubscribe && isNotFound(err)) return { delivered: false };

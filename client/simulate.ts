@@ -40,6 +40,11 @@ import {
 import { touchDecision } from '../workflows/rules/touchLimits';
 import { localIso, timeZoneFor } from '../workflows/rules/sendWindow';
 import { nextInTurn } from '../workflows/rules/team';
+import { chooseRule, pickRep, type Skip, type TurnState } from '../workflows/rules/routing';
+import { poolCandidates, poolManager, teamMember } from '../config/pools';
+import type { AssignAnswer, AssignInput, ReleaseInput } from '../activities/routing';
+import { teamEmail, type TeamMessageInput } from '../activities/teamMessages';
+import type { DigestResult } from '../activities/digest';
 import { registerSearchAttributes } from './searchAttributes';
 import { ensureServer } from './servers';
 import { startTimeSkippingServer } from './timeSkippingServer';
@@ -87,7 +92,7 @@ export interface SimulatedTouch {
   local: string;
   channel: SimulatedChannel;
   /** touch: to the contact; task: the owner's manual touch; rep-notice / escalation: internal e-mails. */
-  kind: 'touch' | 'task' | 'rep-notice' | 'escalation';
+  kind: 'touch' | 'task' | 'rep-notice' | 'escalation' | 'team';
   /** The cadence step's id (for internal messages, the kind). */
   step: string;
   /** The cadence's name; empty for messages outside a cadence. */
@@ -413,8 +418,12 @@ export class Recorder {
   /** A touch key's answer once settled, like the send ledger's row. */
   readonly settled = new Map<string, TouchResult>();
   readonly suppressed = new Set<string>();
-  /** The last rep handed out per role: the rotation's turn. */
+  /** The last rep handed out per role: the rotation's turn (version-3 journeys). */
   readonly lastRep = new Map<string, string>();
+  /** The store's routing over memory: each pool's turn and each rep's open leads. */
+  readonly turns = new Map<string, TurnState>();
+  readonly openLeads = new Map<string, number>();
+  readonly owners = new Map<string, string>();
 }
 
 const normal = (email: string) => email.trim().toLowerCase();
@@ -442,6 +451,29 @@ export function recordingActivities(client: Client, recorder: Recorder) {
       const rep = nextInTurn(reps, recorder.lastRep.get(role));
       recorder.lastRep.set(role, rep);
       await client.workflow.getHandle(leadId).signal(repAssignedSignal, { rep });
+    },
+    assignLead: async (input: AssignInput): Promise<AssignAnswer> => assignInMemory(recorder, input),
+    releaseLead: async ({ leadId }: ReleaseInput): Promise<{ released: boolean; assigned: string[] }> => {
+      const rep = recorder.owners.get(leadId);
+      if (rep) recorder.openLeads.set(rep, (recorder.openLeads.get(rep) ?? 1) - 1);
+      recorder.owners.delete(leadId);
+      return { released: rep !== undefined, assigned: [] };
+    },
+    deliverTeamMessage: async (input: TeamMessageInput): Promise<DeliveryResult> => {
+      const email = teamEmail(input);
+      recorder.messages.push({
+        at: input.at ?? scheduledAt(),
+        channel: input.kind === 'escalation' && input.channel === 'sms' ? 'sms' : 'email',
+        kind: input.kind === 'escalation' ? 'escalation' : 'team',
+        step: input.kind,
+        cadence: '',
+        to: email.to.address,
+        contact: input.lead.email,
+        shifted: [],
+        status: 'sent',
+        detail: email.subject,
+      });
+      return { status: 'sent' };
     },
     deliverRepNotice: async (input: Parameters<Activities['deliverRepNotice']>[0]): Promise<DeliveryResult> => {
       recorder.messages.push({
@@ -502,6 +534,8 @@ export function recordingActivities(client: Client, recorder: Recorder) {
       const { holidayNamesFor } = await import('../activities/holidays');
       return holidayNamesFor(country, years);
     },
+    // The simulator runs one journey or program; the schedule's digest is not part of it.
+    sendManagerDigests: async (): Promise<DigestResult[]> => [],
     settleFailedSend: async (): Promise<void> => {},
     // Recorded touches never fail, so none leaves late.
     noteTouchTime: async (): Promise<void> => {},
@@ -515,6 +549,26 @@ export function recordingActivities(client: Client, recorder: Recorder) {
     sendCadenceEmail: async (input: Parameters<Activities['sendCadenceEmail']>[0]): Promise<{ subject: string }> => ({ subject: input.step.subject }),
   } satisfies Activities;
   return activities;
+}
+
+/** The store's assignment over memory: the same rule and strategy code, with nobody away. */
+function assignInMemory(recorder: Recorder, input: AssignInput): AssignAnswer {
+  const { routing } = input.snapshot;
+  const choice = input.purpose === 'meeting' ? routing.meetingPool && { pool: routing.meetingPool, rule: 'routing.meetingPool' } : chooseRule(routing, { lead: input.lead, grade: input.grade });
+  if (!choice || !routing.pools[choice.pool]) return { status: 'no-pool', detail: 'no pool for this lead' };
+  const known = recorder.owners.get(input.leadId);
+  const team = (email: string) => teamMember(input.snapshot, email)!;
+  const strategy = routing.pools[choice.pool]!.strategy;
+  const answer = (rep: string, skipped: Skip[]): AssignAnswer => ({ status: 'assigned', rep: team(rep), created: true, pool: choice.pool, rule: choice.rule, strategy, skipped, assignedAt: input.at });
+  if (known && !input.reassignFrom) return answer(known, []);
+  const candidates = poolCandidates(input.snapshot, choice.pool).map((c) => ({ ...c, openLeads: recorder.openLeads.get(c.email) ?? 0 }));
+  const picked = pickRep(strategy, candidates, recorder.turns.get(choice.pool) ?? {}, { now: new Date(input.at), respectWorkingHours: routing.respectWorkingHours, exclude: input.reassignFrom ? [input.reassignFrom] : [] });
+  if (!picked.rep) return { status: 'queued', pool: choice.pool, position: 1, skipped: picked.skipped, newlyQueued: true, manager: poolManager(input.snapshot, choice.pool) };
+  recorder.turns.set(choice.pool, picked.turn);
+  if (known) recorder.openLeads.set(known, (recorder.openLeads.get(known) ?? 1) - 1);
+  recorder.owners.set(input.leadId, picked.rep);
+  recorder.openLeads.set(picked.rep, (recorder.openLeads.get(picked.rep) ?? 0) + 1);
+  return answer(picked.rep, picked.skipped);
 }
 
 function channelOf(channel: string): SimulatedChannel {

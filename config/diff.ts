@@ -5,7 +5,7 @@ import { stepKind, variantsOf, type Cadence, type CadenceExit, type CadenceStep 
 import type { Config } from './schema';
 
 /** The top-level sections compared as a whole (said changed or not), in the order they are reported. */
-export const SECTIONS = ['sender', 'unsubscribe', 'team', 'icp', 'sla', 'sending', 'sms', 'tiers', 'journey'] as const;
+export const SECTIONS = ['sender', 'unsubscribe', 'team', 'qualification', 'routing', 'sla', 'sending', 'sms', 'tiers', 'journey'] as const;
 export type Section = (typeof SECTIONS)[number];
 
 export type ConfigChange =

@@ -3,6 +3,9 @@ import { CadenceSchema, stepKind, variantsOf } from './cadence';
 import { DurationSchema } from './duration';
 import { isTimeZone, SendingSchema, TiersSchema } from './sending';
 import { placeholderProblem, templatePlaceholders } from './template';
+import { QualificationSchema } from './qualification';
+import { poolMembers, RoutingSchema, WorkingHoursSchema } from './routing';
+import { SlaSchema } from './sla';
 
 const Duration = DurationSchema;
 
@@ -47,18 +50,15 @@ export const TeamMemberSchema = z.strictObject({
   timezone: TimeZone,
   /** The manager's e-mail; without it, escalations go to the first manager on the team. */
   manager: Email.optional(),
+  /** E.164; a manager's phone gets SMS escalations for urgent grades. */
+  phone: z.string().regex(/^\+[1-9]\d{6,14}$/, { error: 'expected a phone number in E.164 form such as "+14155550123"' }).optional(),
+  /** Open leads this rep may hold, instead of routing.cap. */
+  cap: z.int().positive().optional(),
+  /** This rep's hours, instead of routing.workingHours. */
+  workingHours: WorkingHoursSchema.optional(),
+  /** The day the rep left: kept for the record, never assigned a lead again. */
+  left: z.iso.date({ error: 'expected the date the rep left, such as "2026-11-30"' }).optional(),
 });
-
-export const IcpSchema = z
-  .strictObject({
-    industries: z.array(z.string().min(1)).min(1),
-    regions: z.array(z.string().min(1)).min(1),
-    employees: z.strictObject({ min: z.int().nonnegative().default(0), max: z.int().positive().optional() }),
-  })
-  .refine((icp) => icp.employees.max === undefined || icp.employees.min <= icp.employees.max, {
-    path: ['employees', 'max'],
-    error: 'expected max to be at least min',
-  });
 
 export { CadenceSchema, CADENCE_EXITS, type Cadence, type CadenceStep, type CadenceExit } from './cadence';
 export { SendingSchema, TiersSchema, type Sending, type Tiers, type Tier } from './sending';
@@ -72,10 +72,9 @@ export const ConfigSchema = z
       mailto: Email.optional(),
     }),
     team: z.array(TeamMemberSchema).min(1),
-    icp: IcpSchema,
-    sla: z.strictObject({
-      firstTouch: z.strictObject({ inbound: Duration.optional(), outbound: Duration.optional() }),
-    }),
+    qualification: QualificationSchema,
+    routing: RoutingSchema,
+    sla: SlaSchema.default({ policies: [], urgentGrades: [], digest: { at: '08:00' } }),
     /** Where contacts' clocks, windows, holidays and limits are set. */
     sending: SendingSchema,
     /** The number SMS steps send from, in E.164 form; the Twilio credentials come from the environment. */
@@ -92,11 +91,16 @@ export const ConfigSchema = z
         replyWindow: Duration.default('30d'),
         /** A journey with no touch, reply or other event for this long ends, and its history with it. */
         endAfterInactivity: Duration.default('90d'),
+        /** A no-show gets the owner a reschedule task; this template, if set, reminds the lead. */
+        noShowReminder: z.string().min(1).optional(),
+        /** Closed-lost leads rest this long, then re-enter this cadence ({{deal.lostReason}} in its templates). */
+        recycle: z.strictObject({ coolOff: Duration.default('90d'), cadence: z.string().min(1) }).optional(),
       })
       .default({ nurtureCadence: 'nurture', replyWindow: '30d', endAfterInactivity: '90d' }),
   })
   .superRefine((config, ctx) => {
     checkCadenceReferences(config, ctx);
+    checkRouting(config, ctx);
     const emails = config.team.map((member) => member.email.toLowerCase());
     const managers = new Set(config.team.filter((m) => m.role === 'manager').map((m) => m.email.toLowerCase()));
     emails.forEach((email, i) => {
@@ -116,6 +120,41 @@ export const ConfigSchema = z
     }
   });
 
+/** Pools hold team members; rules and handoffs name pools that exist; every lead finds a rule. */
+function checkRouting(config: Pick<z.infer<typeof ConfigSchema>, 'routing' | 'team' | 'sla' | 'sms' | 'journey' | 'templates'>, ctx: z.RefinementCtx): void {
+  const team = new Map(config.team.map((m) => [m.email.toLowerCase(), m]));
+  const poolNames = Object.keys(config.routing.pools);
+  for (const [name, pool] of Object.entries(config.routing.pools)) {
+    poolMembers(pool).forEach(({ email }, i) => {
+      const member = team.get(email.toLowerCase());
+      if (!member) ctx.addIssue({ code: 'custom', path: ['routing', 'pools', name, 'members', i], message: `"${email}" is not on the team` });
+      else if (member.role === 'manager') ctx.addIssue({ code: 'custom', path: ['routing', 'pools', name, 'members', i], message: `"${email}" is a manager: pools hold reps (sdr, bdr, ae)` });
+    });
+    if (pool.manager && team.get(pool.manager.toLowerCase())?.role !== 'manager') {
+      ctx.addIssue({ code: 'custom', path: ['routing', 'pools', name, 'manager'], message: `expected the e-mail of a team member with role manager, got "${pool.manager}"` });
+    }
+  }
+  const needPool = (pool: string, path: (string | number)[]) => {
+    if (!config.routing.pools[pool]) ctx.addIssue({ code: 'custom', path, message: `no pool named "${pool}": expected one of ${poolNames.join(', ')}` });
+  };
+  config.routing.rules.forEach((rule, i) => needPool(rule.pool, ['routing', 'rules', i, 'pool']));
+  const last = config.routing.rules.at(-1);
+  if (last && Object.keys(last.when).length > 0) {
+    ctx.addIssue({ code: 'custom', path: ['routing', 'rules', config.routing.rules.length - 1], message: 'expected the last rule to have no `when`, so every lead has a pool' });
+  }
+  if (config.routing.meetingPool) needPool(config.routing.meetingPool, ['routing', 'meetingPool']);
+  if (config.journey.noShowReminder && !config.templates[config.journey.noShowReminder]) {
+    ctx.addIssue({ code: 'custom', path: ['journey', 'noShowReminder'], message: `no template named "${config.journey.noShowReminder}"` });
+  }
+  if (config.sla.urgentGrades.length > 0 && !config.sms) {
+    ctx.addIssue({ code: 'custom', path: ['sla', 'urgentGrades'], message: 'SMS escalations need sms.from, the number to send from' });
+  }
+  const names = config.sla.policies.map((p) => p.name);
+  names.forEach((name, i) => {
+    if (names.indexOf(name) !== i) ctx.addIssue({ code: 'custom', path: ['sla', 'policies', i, 'name'], message: `"${name}" names two SLAs` });
+  });
+}
+
 type ConfigShape = Pick<z.infer<typeof ConfigSchema>, 'templates' | 'cadences' | 'tiers' | 'journey' | 'sms'>;
 
 /** Every template, cadence and step a config refers to must exist and fit where it is used. */
@@ -125,6 +164,7 @@ function checkCadenceReferences(config: ConfigShape, ctx: z.RefinementCtx): void
     if (!config.cadences[name]) ctx.addIssue({ code: 'custom', path, message: `no cadence named "${name}": expected one of ${cadenceNames.join(', ')}` });
   };
   needCadence(config.journey.nurtureCadence, ['journey', 'nurtureCadence']);
+  if (config.journey.recycle) needCadence(config.journey.recycle.cadence, ['journey', 'recycle', 'cadence']);
   for (const tier of ['A', 'B', 'C'] as const) {
     const program = config.tiers?.programs[tier];
     if (program) needCadence(program.cadence, ['tiers', 'programs', tier, 'cadence']);
@@ -148,5 +188,4 @@ function checkCadenceReferences(config: ConfigShape, ctx: z.RefinementCtx): void
 export type Config = z.infer<typeof ConfigSchema>;
 export type Template = z.infer<typeof TemplateSchema>;
 export type TeamMember = z.infer<typeof TeamMemberSchema>;
-export type Icp = z.infer<typeof IcpSchema>;
 export type Role = (typeof ROLES)[number];

@@ -5,7 +5,7 @@ import Mustache from 'mustache';
 export type TemplateContext = Record<string, unknown>;
 
 /** Where a placeholder may point: the person, their account, their owner, the sender. */
-export const PLACEHOLDER_ROOTS = ['lead', 'contact', 'account', 'owner', 'sender'] as const;
+export const PLACEHOLDER_ROOTS = ['lead', 'contact', 'account', 'owner', 'sender', 'deal'] as const;
 
 const PERSON_FIELDS = ['email', 'firstName', 'lastName', 'title', 'phone', 'company', 'industry', 'region', 'employees', 'source', 'timezone', 'country'];
 const KNOWN: Record<string, string[]> = {
@@ -14,6 +14,8 @@ const KNOWN: Record<string, string[]> = {
   account: ['name', 'domain', 'tier', 'industry', 'region', 'employees', 'country'],
   owner: ['name', 'email'],
   sender: ['name', 'email'],
+  /** A recycled lead's lost deal: why it was lost, as field sales recorded it. */
+  deal: ['lostReason'],
 };
 
 /** Always there, for every lead and every account contact: every other placeholder needs a fallback. */

@@ -9,7 +9,10 @@ import {
   workflowInfo,
 } from '@temporalio/workflow';
 import type { Activities } from '../activities';
+import type { AssignAnswer } from '../activities/routing';
+import type { TeamMessage } from '../activities/teamMessages';
 import { durationMs } from '../config/duration';
+import type { Behaviour } from '../config/qualification';
 import type { TeamMember } from '../config/schema';
 import type { JourneyEventType } from '../store/types';
 import { runCadence, sleeper, type CadenceHost } from './cadence/engine';
@@ -19,19 +22,27 @@ import { historyTooLong, MESSAGE_DELIVERY, settled, STORE_CALL } from './history
 import { Journal } from './journal';
 import { leadJourneyV1, type JourneyInputV1 } from './legacy/leadJourneyV1';
 import { leadJourneyV2, type JourneyInputV2 } from './legacy/leadJourneyV2';
+import { leadJourneyV3, type JourneyInputV3 } from './legacy/leadJourneyV3';
 import {
+  bantSignal,
+  behaviourSignal,
   clickedSignal,
+  closedLostSignal,
   closedSignal,
+  closedWonSignal,
   convertedSignal,
   disqualifiedSignal,
   journeyStateQuery,
   meetingBookedSignal,
   migrateCadenceUpdate,
+  noShowSignal,
   openedSignal,
+  opportunitySignal,
   pausedSignal,
   repAssignedSignal,
   repliedSignal,
   resumedSignal,
+  routingChangedSignal,
   touchedSignal,
   unsubscribedSignal,
   type CadenceMigration,
@@ -40,27 +51,32 @@ import {
   type Outcome,
   type SeenEvent,
 } from './messages';
-import { icpFit } from './rules/icpFit';
+import { qualify } from './rules/qualification';
 import { countryFor, timeZoneFor } from './rules/sendWindow';
-import { managerOf, memberByEmail, membersWithRole, roleFor } from './rules/team';
+import { managerOf, membersWithRole } from './rules/team';
 import { OWNER, SLA_STATUS, SOURCE, STAGE } from './searchAttributes';
+import { clocksFor, watchSla, type SlaHost } from './slaWatch';
 
-const { deliverRepNotice, deliverEscalation } = proxyActivities<Activities>(MESSAGE_DELIVERY);
-const { requestRep, suppressContact } = proxyActivities<Activities>(STORE_CALL);
+const { deliverRepNotice, deliverTeamMessage, deliverTouch, deliverTask } = proxyActivities<Activities>(MESSAGE_DELIVERY);
+const { assignLead, releaseLead, suppressContact } = proxyActivities<Activities>(STORE_CALL);
 
 const iso = (ms: number) => new Date(ms).toISOString();
+// Read through a function: TypeScript would otherwise assume the engine cannot have changed the status.
 const isDone = (run: CadenceRun) => run.status === 'done';
 /** State lists keep their latest entries only, so a months-long journey's state stays small. */
 const KEEP = 50;
+const KEEP_BEHAVIOUR = 100;
+const sameEmail = (a: string | undefined, b: string | undefined) => a !== undefined && b !== undefined && a.toLowerCase() === b.toLowerCase();
 
 /**
- * One lead's journey: qualify by ICP fit, then either hand the lead to the next rep in turn under a
- * first-touch SLA, or run the nurture cadence the config names and wait a while for a reply. It ends
- * at a terminal outcome, recorded in the store. Journeys of earlier input versions run their own code.
+ * One lead's journey. Journeys of earlier input versions run their own frozen code; this one
+ * qualifies by fit and interest, routes through the store, watches the owner's SLAs rung by rung,
+ * and follows the lead through the cycle's handoffs until a terminal outcome, recorded in the store.
  */
-export async function leadJourney(input: JourneyInput | JourneyInputV2 | JourneyInputV1): Promise<unknown> {
+export async function leadJourney(input: JourneyInput | JourneyInputV3 | JourneyInputV2 | JourneyInputV1): Promise<unknown> {
   if (!('version' in input)) return leadJourneyV1(input);
   if (input.version === 2) return leadJourneyV2(input);
+  if (input.version === 3) return leadJourneyV3(input);
   return journey(input);
 }
 
@@ -73,6 +89,11 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     leadId,
     email: lead.email,
     stage: 'qualifying',
+    behaviour: [],
+    bant: lead.bant,
+    previousOwners: [],
+    slas: [],
+    repTouches: [],
     sends: [],
     tasks: [],
     events: [],
@@ -84,12 +105,20 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
   // Everything that reaches out runs in this scope, so one cancel stops every timer and send.
   const outreach = new CancellationScope();
   let ending: Outcome | undefined;
-  let assignedRep: string | undefined;
-  /** A reply or booked meeting that ends the cadence: the lead goes to an SDR. */
+  /** A reply, booked meeting or sales-ready score that ends the cadence: the lead goes to sales. */
   let raisedHandBy: string | undefined;
   let migration: CadenceMigration | undefined;
+  /** Set by routingChanged / repAssigned: a queued lead asks the store again at once. */
+  let routingNudged = false;
+  /** Set by the SLA ladder's last rung: the lead goes to the next rep. */
+  let reassignFor: string | undefined;
+  /** Set by a booked meeting while a rep works the lead: field sales takes over. */
+  let meetingBooked = false;
+  let noShows = 0;
+  let hotLeadAlerts = 0;
   const inactivityMs = durationMs(config.journey.endAfterInactivity);
   const exitsOn = (event: string) => Boolean(state.cadence && (config.cadences[state.cadence.cadence]?.exitOn as string[] | undefined)?.includes(event));
+  const snapshot = { routing: config.routing, team: config.team };
 
   /** Derived from the journey and the step, never the attempt; the first run's ID sets apart a lead re-added later. */
   const sendKey = (what: string) => `${leadId}/${info.firstExecutionRunId}/${what}`;
@@ -107,33 +136,95 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     if (outcome === 'unsubscribed') state.unsubscribedAt = now();
     outreach.cancel();
   };
+  const ownerMember = (): TeamMember | undefined => (state.owner ? config.team.find((m) => sameEmail(m.email, state.owner!.email)) ?? { ...state.owner, timezone: config.sending.timezone } : undefined);
+
+  /** The lead's fit and interest as of now: a lead moves cells as events arrive. */
+  function requalify(): void {
+    const before = state.qualification?.cell;
+    state.qualification = qualify(lead, state.behaviour, state.bant, config.qualification, Date.now());
+    if (before !== undefined && before !== state.qualification.cell) journal.add('requalified', { from: before, to: state.qualification.cell, action: state.qualification.action });
+    // A nurtured lead that crosses into a route cell goes to sales at once.
+    if ((state.stage === 'nurturing' || state.stage === 'awaiting-reply') && state.qualification.action === 'route') raisedHandBy ??= 'sales-ready';
+  }
+  const behaved = (type: Behaviour) => {
+    if (state.stage === 'ended') return;
+    state.behaviour = [...state.behaviour, { type, at: Date.now() }].slice(-KEEP_BEHAVIOUR);
+    saw(type);
+    requalify();
+  };
 
   setHandler(journeyStateQuery, () => ({ ...state, next: state.next ?? nextTouch(state.cadence) }));
-  setHandler(repAssignedSignal, ({ rep }) => {
-    assignedRep ??= rep;
-  });
-  // Only the owner's touch counts: a touch reported before anyone owns the lead meets no SLA. A
-  // touch on a task's channel closes the oldest open task there.
+  setHandler(repAssignedSignal, () => void (routingNudged = true));
+  setHandler(routingChangedSignal, () => void (routingNudged = true));
+  // Every touch is kept, even one reported before the assignment completed; the SLA clocks count
+  // only the owner's. A touch on a task's channel closes the oldest open task there.
   setHandler(touchedSignal, (detail = {}) => {
     if (state.stage === 'ended') return;
     saw('touched', detail);
+    state.repTouches = [...state.repTouches, { ...detail, at: now() }].slice(-KEEP);
     const task = state.tasks.find((t) => t.status === 'open' && (!detail.channel || t.channel === detail.channel));
     if (task) Object.assign(task, { status: 'done', doneAt: now(), outcome: detail.outcome });
-    if (!state.owner && !task) return;
-    if (state.owner) state.firstTouchAt ??= now();
-    sawActivity('touched', { ...detail });
+    if (state.owner && sameEmail(detail.by, state.owner.email)) state.firstTouchAt ??= now();
+    sawActivity('touched', { ...detail, counts: Boolean(state.owner && sameEmail(detail.by, state.owner.email)) });
   });
-  const handRaised = (event: 'replied' | 'meeting-booked') => () => {
+  setHandler(repliedSignal, () => {
     if (state.stage === 'ended') return;
-    saw(event);
-    if (event === 'replied') state.repliedAt ??= now();
-    sawActivity(event === 'replied' ? 'replied' : 'meeting-booked');
-    if ((state.stage === 'nurturing' && exitsOn(event)) || state.stage === 'awaiting-reply') raisedHandBy ??= event;
-  };
-  setHandler(repliedSignal, handRaised('replied'));
-  setHandler(meetingBookedSignal, handRaised('meeting-booked'));
-  setHandler(openedSignal, () => saw('opened'));
-  setHandler(clickedSignal, () => saw('clicked'));
+    saw('replied');
+    state.repliedAt = now();
+    state.behaviour = [...state.behaviour, { type: 'replied' as const, at: Date.now() }].slice(-KEEP_BEHAVIOUR);
+    sawActivity('replied');
+    if ((state.stage === 'nurturing' && exitsOn('replied')) || state.stage === 'awaiting-reply') raisedHandBy ??= 'replied';
+    requalify();
+  });
+  setHandler(meetingBookedSignal, (detail = {}) => {
+    if (state.stage === 'ended') return;
+    saw('meeting-booked');
+    sawActivity('meeting-booked', { ...detail });
+    state.deal = { stage: 'meeting-booked', at: now(), notes: detail.notes };
+    if ((state.stage === 'nurturing' && exitsOn('meeting-booked')) || state.stage === 'awaiting-reply') raisedHandBy ??= 'meeting-booked';
+    else if (state.stage === 'working' || state.stage === 'queued' || state.stage === 'routing') meetingBooked = true;
+  });
+  setHandler(noShowSignal, () => {
+    if (state.stage === 'ended') return;
+    saw('no-show');
+    sawActivity('no-show');
+    if (state.deal) state.deal = { ...state.deal, stage: 'no-show', at: now() };
+    noShows++;
+  });
+  setHandler(opportunitySignal, (detail = {}) => {
+    if (state.stage === 'ended') return;
+    saw('opportunity');
+    sawActivity('opportunity', { ...detail });
+    state.deal = { ...state.deal, stage: 'opportunity', at: now(), notes: detail.notes ?? state.deal?.notes };
+    if (state.stage === 'meeting' || state.stage === 'working') state.stage = 'opportunity';
+  });
+  setHandler(closedWonSignal, () => {
+    saw('closed-won');
+    state.deal = { ...state.deal, stage: 'won', at: now() };
+    end('won');
+  });
+  setHandler(closedLostSignal, (detail = {}) => {
+    if (state.stage === 'ended') return;
+    saw('closed-lost');
+    sawActivity('lost', { reason: detail.reason });
+    state.deal = { ...state.deal, stage: 'lost', at: now(), lostReason: detail.reason };
+    if (!config.journey.recycle) return end('closed');
+    state.stage = 'cooling-off';
+  });
+  setHandler(openedSignal, () => behaved('opened'));
+  setHandler(clickedSignal, () => {
+    behaved('clicked');
+    // A click from a lead someone owns is a hot lead: the owner hears at once.
+    if (state.owner && state.stage !== 'ended') hotLeadAlerts++;
+  });
+  setHandler(behaviourSignal, ({ type }) => behaved(type));
+  setHandler(bantSignal, (bant) => {
+    if (state.stage === 'ended') return;
+    state.bant = { ...state.bant, ...bant };
+    saw('bant');
+    sawActivity('bant', { ...bant });
+    requalify();
+  });
   setHandler(unsubscribedSignal, () => end('unsubscribed'));
   setHandler(disqualifiedSignal, () => end('disqualified'));
   setHandler(closedSignal, () => end('closed'));
@@ -160,11 +251,12 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
   const published = new Map<string, string>();
   /** Upserts only what changed, so a journey's history carries one entry per real move. */
   function publishSearchAttributes(): void {
+    const slaStatus = state.slas.some((s) => s.status === 'breached') ? 'breached' : state.slas.some((s) => s.status === 'pending') ? 'pending' : state.slas.at(-1)?.status;
     const current = [
       [STAGE, state.stage],
       [OWNER, state.owner?.email],
       [SOURCE, lead.source],
-      [SLA_STATUS, state.sla?.status],
+      [SLA_STATUS, slaStatus],
     ] as const;
     const changed = current.filter(([key, value]) => value !== undefined && published.get(key.name) !== value);
     if (changed.length === 0) return;
@@ -198,9 +290,21 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     }
   }
 
-  function qualify(): void {
-    state.qualification = icpFit(lead, config.icp);
-    if (state.qualification.fits) {
+  /** A message to someone on the team, once per key, recorded in the ledger; a failure never stops the journey. */
+  async function tell(what: string, message: TeamMessage, recipient: string): Promise<string> {
+    const key = sendKey(what);
+    const result = await settled({ key, journeyId: leadId, kind: message.kind, recipient }, () =>
+      deliverTeamMessage({ ...message, key, leadId, lead, sender: config.sender, smsFrom: config.sms?.from, at: now() }),
+    );
+    return result.status;
+  }
+
+  function qualifyLead(): void {
+    requalify();
+    const action = state.qualification!.action;
+    journal.add('qualified', { grade: state.qualification!.fit.grade, level: state.qualification!.interest.level, action });
+    if (action === 'drop') return void (ending = 'dropped');
+    if (action === 'route') {
       state.stage = 'routing';
       state.routedAs = lead.source;
     } else {
@@ -209,77 +313,279 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     }
   }
 
+  /** Asks the store for a rep: assigned, or queued until one frees up (the store keeps the queue in order). */
   async function route(): Promise<void> {
-    const role = roleFor(state.routedAs!);
-    await requestRep({ role, reps: membersWithRole(config, role).map((m) => m.email), leadId });
-    await condition(() => assignedRep !== undefined);
-    const rep = memberByEmail(config, assignedRep!);
-    state.stage = 'working';
-    state.owner = { name: rep.name, email: rep.email, role, assignedAt: now() };
-    sawActivity('assigned');
-    const sla = config.sla.firstTouch[state.routedAs!];
-    // The SLA clock starts at assignment, not when the rep's notice happens to be delivered.
-    if (sla) state.sla = { kind: 'first-touch', due: iso(Date.now() + durationMs(sla)), status: 'pending' };
+    for (;;) {
+      routingNudged = false;
+      const answer = await assignLead({ leadId, lead, grade: state.qualification!.fit.grade, purpose: 'route', at: now(), snapshot });
+      if (answer.status === 'assigned') return becomeOwner(answer, 'route');
+      if (answer.status !== 'queued') throw new Error(answer.status === 'no-pool' ? answer.detail : 'the store answered a first assignment as a reassignment');
+      await waitInQueue(answer);
+      if (ending) return;
+    }
   }
 
-  /** The rep's notice runs beside the SLA clock: a notice that cannot be delivered never stops the clock. */
+  async function waitInQueue(answer: Extract<AssignAnswer, { status: 'queued' }>): Promise<void> {
+    const first = state.stage !== 'queued';
+    state.stage = 'queued';
+    state.queued = { pool: answer.pool, since: state.queued?.since ?? now(), position: answer.position, skipped: answer.skipped };
+    if (first) {
+      journal.add('queued', { pool: answer.pool, position: answer.position, skipped: answer.skipped });
+      // The manager hears once per lead that waits, not at every retry.
+      await tell(`queued/${answer.pool}`, { kind: 'queued', pool: answer.pool, position: answer.position, skipped: answer.skipped, manager: answer.manager }, answer.manager.email);
+    }
+    const recheck = Date.now() + durationMs(config.routing.queueRecheck);
+    state.next = { what: `a rep in pool ${answer.pool} (position ${answer.position})`, dueAt: iso(recheck) };
+    await waitUntil(recheck, () => routingNudged || ending !== undefined || meetingBooked);
+    state.next = undefined;
+  }
+
+  function becomeOwner(answer: Extract<AssignAnswer, { status: 'assigned' }>, why: 'route' | 'reassign' | 'meeting'): void {
+    if (state.owner && !sameEmail(state.owner.email, answer.rep.email)) {
+      state.previousOwners = [...state.previousOwners, { email: state.owner.email, until: now(), why }].slice(-KEEP);
+    }
+    state.owner = {
+      name: answer.rep.name,
+      email: answer.rep.email,
+      role: answer.rep.role,
+      assignedAt: answer.assignedAt,
+      pool: answer.pool,
+      rule: answer.rule,
+      strategy: answer.strategy,
+      preferred: answer.preferred,
+      skipped: answer.skipped,
+    };
+    state.queued = undefined;
+    state.notice = undefined;
+    state.stage = why === 'meeting' ? 'meeting' : 'working';
+    sawActivity(why === 'reassign' ? 'reassigned' : why === 'meeting' ? 'handed-off' : 'assigned', {
+      rep: answer.rep.email,
+      pool: answer.pool,
+      rule: answer.rule,
+      strategy: answer.strategy,
+      preferred: answer.preferred,
+      skipped: answer.skipped,
+    });
+    // The SLA clocks start at assignment, not when the rep's notice happens to be delivered.
+    startSlas(answer.rep);
+  }
+
+  function startSlas(rep: TeamMember): void {
+    stopSlas();
+    const start = Date.parse(state.owner!.assignedAt);
+    state.slas = clocksFor(slaHost, rep, start, ['first-touch', 'persistence']);
+  }
+  function stopSlas(): void {
+    for (const sla of state.slas) if (sla.status === 'pending') sla.status = 'stopped';
+    slaScope?.cancel();
+    slaScope = undefined;
+  }
+
+  let slaScope: CancellationScope | undefined;
+  const slaHost: SlaHost = {
+    config,
+    lead,
+    grade: () => state.qualification?.fit.grade,
+    touches: () => state.repTouches,
+    tell,
+    journal,
+    // Only waits: the journey's own loop writes the journal, so two loops never flush it at once.
+    waitUntil: async (deadline, done) => {
+      const stopped = () => done() || reassignFor !== undefined || meetingBooked;
+      if (Date.now() < deadline) await condition(stopped, deadline - Date.now());
+      return done();
+    },
+    reassign: (sla) => void (reassignFor ??= sla),
+    publish: publishSearchAttributes,
+  };
+
+  /** Runs every pending SLA clock of the current owner beside the rep's work, in a scope of their own. */
+  function watchSlas(rep: TeamMember): Promise<void> {
+    slaScope = new CancellationScope();
+    const scope = slaScope;
+    return scope
+      .run(() => Promise.all(state.slas.filter((s) => s.status === 'pending').map((sla) => watchSla(slaHost, sla, rep))).then(() => undefined))
+      .catch((err) => {
+        if (!isCancellation(err)) throw err;
+      });
+  }
+
+  /** The rep's notice runs beside the SLA clocks: a notice that cannot be delivered never stops them. */
   async function noticeRep(rep: TeamMember): Promise<void> {
     const key = sendKey(`rep-notice/${rep.email}`);
     state.notice = { status: 'sending' };
-    try {
-      const result = await settled({ key, journeyId: leadId, kind: 'rep-notice', recipient: rep.email }, () =>
-        deliverRepNotice({ key, lead, leadId, rep, firstTouchDue: state.sla?.due, sender: config.sender }),
-      );
-      state.notice = { status: result.status, detail: result.detail };
-      journal.add(result.status === 'sent' ? 'notified' : 'notice-failed', { rep: rep.email, status: result.status, detail: result.detail });
-    } catch (err) {
-      // Cancelled with the rest of the outreach: nothing to record, and nothing left unhandled.
-      if (!isCancellation(err)) throw err;
-    }
+    const firstTouch = state.slas.find((s) => s.kind === 'first-touch');
+    const result = await settled({ key, journeyId: leadId, kind: 'rep-notice', recipient: rep.email }, () =>
+      deliverRepNotice({ key, lead, leadId, rep, firstTouchDue: firstTouch?.due, sender: config.sender }),
+    );
+    state.notice = { status: result.status, detail: result.detail };
+    journal.add(result.status === 'sent' ? 'notified' : 'notice-failed', { rep: rep.email, status: result.status, detail: result.detail });
   }
 
+  /** The owner works the lead under its SLAs until it moves on: a meeting, a reassignment, an outcome, or silence. */
   async function work(): Promise<void> {
-    const rep = memberByEmail(config, state.owner!.email);
+    const rep = ownerMember()!;
     const notice = state.notice ? Promise.resolve() : noticeRep(rep);
-    const sla = state.sla;
-    if (sla?.status === 'pending') {
-      const due = Date.parse(sla.due);
-      state.next = { what: `first touch by ${rep.name}`, dueAt: sla.due };
-      const touchedInTime = await waitUntil(due, () => state.firstTouchAt !== undefined, false);
-      state.next = undefined;
-      if (touchedInTime) {
-        sla.status = 'met';
-        journal.add('sla-met', { rep: rep.email });
-      } else {
-        sla.status = 'breached';
-        journal.add('sla-breached', { rep: rep.email, due: sla.due });
-        publishSearchAttributes();
-        await escalate(rep, due);
-      }
-    }
-    await notice;
-    // Then the lead stays with its rep until an event ends it, or nothing happens for too long.
+    const slas = watchSlas(rep);
+    let repliesSeen = state.repliedAt;
     for (;;) {
       const quietUntil = Date.parse(state.lastActivityAt) + inactivityMs;
       state.next = { what: 'ends as inactive unless something happens', dueAt: iso(quietUntil) };
-      const active = await waitUntil(quietUntil, () => Date.parse(state.lastActivityAt) + inactivityMs > quietUntil);
+      const moved = () =>
+        reassignFor !== undefined || meetingBooked || state.stage !== 'working' || hotLeadAlerts > 0 || state.repliedAt !== repliesSeen || Date.parse(state.lastActivityAt) + inactivityMs > quietUntil;
+      const active = await waitUntil(quietUntil, moved);
+      if (!active) {
+        ending = 'inactive';
+        break;
+      }
+      if (hotLeadAlerts > 0) await alertHotLead(rep);
+      if (state.repliedAt !== repliesSeen) {
+        repliesSeen = state.repliedAt;
+        followUpReply(rep);
+      }
+      if (reassignFor !== undefined || meetingBooked || state.stage !== 'working') break;
+    }
+    state.next = undefined;
+    await notice;
+    if (ending) return;
+    if (meetingBooked) return handToFieldSales(rep);
+    if (reassignFor !== undefined) return reassign(rep, slas);
+    stopSlas();
+  }
+
+  /** A reply while a rep works the lead starts the follow-up SLA, on its own clock. */
+  function followUpReply(rep: TeamMember): void {
+    const clocks = clocksFor(slaHost, rep, Date.parse(state.repliedAt!), ['reply-follow-up']);
+    if (clocks.length === 0) return;
+    state.slas = [...state.slas.filter((s) => !(s.kind === 'reply-follow-up' && s.status === 'pending')), ...clocks];
+    void (slaScope ?? CancellationScope.current()).run(() => Promise.all(clocks.map((sla) => watchSla(slaHost, sla, rep)))).catch((err) => {
+      if (!isCancellation(err)) throw err;
+    });
+  }
+
+  async function alertHotLead(rep: TeamMember): Promise<void> {
+    const n = hotLeadAlerts;
+    hotLeadAlerts = 0;
+    const clicks = state.behaviour.filter((b) => b.type === 'clicked').length;
+    journal.add('hot-lead', { rep: rep.email, clicks });
+    await tell(`hot-lead/${rep.email}/${clicks}`, { kind: 'hot-lead', rep, event: n > 1 ? `${n} clicks` : 'a click' }, rep.email);
+  }
+
+  /** The SLA's second deadline: the lead goes to the next rep, and both reps and the manager hear. */
+  async function reassign(from: TeamMember, slas: Promise<void>): Promise<void> {
+    const sla = reassignFor!;
+    reassignFor = undefined;
+    stopSlas();
+    await slas;
+    const answer = await assignLead({ leadId, lead, grade: state.qualification!.fit.grade, purpose: 'route', reassignFrom: from.email, at: now(), snapshot });
+    if (answer.status !== 'assigned') {
+      // Nobody else can take it: the lead stays with its rep, and the manager was told at the breach.
+      const detail = answer.status === 'not-reassigned' ? answer.skipped : answer.status === 'queued' ? `pool ${answer.pool} has no one free` : answer.detail;
+      journal.add('reassign-failed', { sla, detail });
+      return;
+    }
+    becomeOwner(answer, 'reassign');
+    const manager = managerOf(config, from);
+    const message = { kind: 'reassignment' as const, sla, from, to: answer.rep, manager };
+    // Each person hears under a key of their own: one failed e-mail never silences the others.
+    for (const person of [from, answer.rep, manager]) {
+      await tell(`reassigned/${sla}/${from.email}/${person.email}`, { ...message, recipient: person }, person.email);
+    }
+  }
+
+  /** A meeting is booked: field sales takes the lead with the SDR's notes, and the SDR's SLAs stop. */
+  async function handToFieldSales(sdr: TeamMember): Promise<void> {
+    meetingBooked = false;
+    stopSlas();
+    if (!config.routing.meetingPool) {
+      journal.add('handed-off', { to: sdr.email, detail: 'no routing.meetingPool: the meeting stays with its owner' });
+      state.stage = 'meeting';
+      return;
+    }
+    for (;;) {
+      const answer = await assignLead({ leadId, lead, grade: state.qualification!.fit.grade, purpose: 'meeting', reassignFrom: sdr.email, at: now(), snapshot });
+      if (answer.status === 'assigned') {
+        becomeOwner(answer, 'meeting');
+        for (const sla of state.slas) sla.status = 'stopped';
+        const notes = state.deal?.notes;
+        await tell(`handoff/${answer.rep.email}`, { kind: 'handoff', from: sdr, to: answer.rep, notes, bant: state.bant, grade: state.qualification?.fit.grade }, answer.rep.email);
+        return;
+      }
+      if (answer.status !== 'queued') throw new Error(answer.status === 'no-pool' ? answer.detail : `no one in ${config.routing.meetingPool} could take the meeting`);
+      await waitInQueue(answer);
+      state.stage = 'working';
+      if (ending) return;
+    }
+  }
+
+  /** With field sales: a no-show gets the AE a reschedule task (and the lead a reminder), until the deal moves. */
+  async function meet(): Promise<void> {
+    let handled = 0;
+    for (;;) {
+      const quietUntil = Date.parse(state.lastActivityAt) + inactivityMs;
+      state.next = { what: state.stage === 'meeting' ? 'the meeting, or news of the deal' : 'news of the opportunity', dueAt: iso(quietUntil) };
+      const stage = state.stage;
+      const active = await waitUntil(quietUntil, () => noShows > handled || state.stage !== stage || hotLeadAlerts > 0 || Date.parse(state.lastActivityAt) + inactivityMs > quietUntil);
       if (!active) return void (ending = 'inactive');
+      const owner = ownerMember()!;
+      if (hotLeadAlerts > 0) await alertHotLead(owner);
+      while (noShows > handled) {
+        handled++;
+        await rescheduleNoShow(owner, handled);
+      }
+      if (state.stage !== stage) return;
     }
   }
 
-  async function escalate(rep: TeamMember, due: number): Promise<void> {
-    const manager = managerOf(config, rep);
-    const key = sendKey('sla-breach/first-touch');
-    const result = await settled({ key, journeyId: leadId, kind: 'escalation', recipient: manager.email }, () =>
-      deliverEscalation({ key, lead, leadId, rep, manager, due: iso(due), lateMs: Date.now() - due, notice: state.notice, sender: config.sender }),
+  async function rescheduleNoShow(owner: TeamMember, n: number): Promise<void> {
+    const taskKey = sendKey(`no-show/${n}/task`);
+    const note = `${lead.firstName} (${lead.company}) did not show up for the meeting. Most no-shows simply forgot: reach out and reschedule.`;
+    const task = await settled({ key: taskKey, journeyId: leadId, kind: 'task', recipient: owner.email }, () =>
+      deliverTask({ key: taskKey, journeyId: leadId, owner, contact: lead.email, channel: 'call', at: now(), note, context: cadenceHost.context, sender: config.sender, messageRef: `no-show-${n}` }),
     );
-    if (result.status === 'sent') {
-      state.sla!.escalatedTo = manager.email;
-      journal.add('escalated', { to: manager.email, rep: rep.email });
-    }
+    state.tasks = [...state.tasks, { cadence: 'handoff', stepId: `no-show-${n}`, channel: 'call', owner: owner.email, contact: lead.email, status: 'open' as const, createdAt: now(), notice: task.status }].slice(-KEEP);
+    const template = config.journey.noShowReminder;
+    if (!template) return;
+    // The lead gets a reminder too. It answers a meeting they booked, so it is sent at once, outside windows and limits.
+    const key = sendKey(`no-show/${n}/reminder`);
+    const result = await settled({ key, journeyId: leadId, kind: 'cadence', recipient: lead.email }, () =>
+      deliverTouch({
+        key,
+        journeyId: leadId,
+        channel: 'email',
+        to: lead.email,
+        contact: lead.email,
+        at: now(),
+        limits: {},
+        template: { name: template, fallback: config.templates[template]! },
+        context: { ...cadenceHost.context, owner: { name: owner.name, email: owner.email } },
+        unsubscribe: config.unsubscribe,
+        unsubscribeId: leadId,
+        sender: config.sender,
+        messageRef: `no-show-${n}`,
+      }),
+    );
+    journal.add('no-show-handled', { task: task.status, reminder: result.status });
   }
 
-  const host: CadenceHost = {
+  /** Closed-lost: the rep's lead is freed, and after the cool-off the lead re-enters a long nurture. */
+  async function coolOff(): Promise<void> {
+    stopSlas();
+    await releaseLead({ leadId, reason: 'closed-lost', at: now(), snapshot });
+    const recycle = config.journey.recycle!;
+    const until = (state.deal?.at ? Date.parse(state.deal.at) : Date.now()) + durationMs(recycle.coolOff);
+    state.next = { what: `recycle into ${recycle.cadence}`, dueAt: iso(until) };
+    await waitUntil(until, () => false);
+    state.next = undefined;
+    if (state.owner) state.previousOwners = [...state.previousOwners, { email: state.owner.email, until: now(), why: 'closed-lost' }].slice(-KEEP);
+    state.owner = undefined;
+    state.slas = [];
+    state.stage = 'nurturing';
+    state.cadence = startRun(recycle.cadence, Date.now(), input.configVersion);
+    journal.add('recycled', { cadence: recycle.cadence, lostReason: state.deal?.lostReason });
+  }
+
+  const cadenceHost: CadenceHost = {
     config,
     journeyId: leadId,
     person: { ...lead, timezone: timeZoneFor(lead, config.sending.timezone), country: countryFor(lead) },
@@ -288,6 +594,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
       contact: lead,
       account: { name: lead.company, industry: lead.industry, region: lead.region, employees: lead.employees, country: lead.country, domain: lead.email.split('@')[1] },
       sender: config.sender,
+      deal: {},
     },
     unsubscribeId: leadId,
     rotationOffset: 0,
@@ -298,8 +605,8 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
       busy: () => journal.hasPending,
     }),
     seen: (type, since) => state.events.some((e) => e.type === type && Date.parse(e.at) >= since),
-    // Nurtured leads have no owner yet: their tasks go to the first SDR.
-    taskOwner: () => (state.owner ? memberByEmail(config, state.owner.email) : membersWithRole(config, 'sdr')[0]!),
+    // Nurtured leads have no owner: their tasks go to the last owner, else the first SDR.
+    taskOwner: () => ownerMember() ?? config.team.find((m) => sameEmail(m.email, state.previousOwners.at(-1)?.email)) ?? membersWithRole(config, 'sdr')[0]!,
     onTouch: (touch) => {
       state.sends = [...state.sends, touch].slice(-KEEP);
     },
@@ -308,12 +615,13 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     },
   };
 
-  /** The nurture cadence, run by the engine until it ends or something stops it at a step boundary. */
+  /** The nurture (or recycle) cadence, run by the engine until it ends or something stops it at a step boundary. */
   async function nurture(): Promise<void> {
     const run = state.cadence!;
+    cadenceHost.context = { ...cadenceHost.context, deal: { lostReason: state.deal?.lostReason } };
     while (run.status !== 'done' && !ending && !raisedHandBy) {
       state.next = undefined;
-      await runCadence(host, run);
+      await runCadence(cadenceHost, run);
       if (migration) {
         journal.add('migrated', applyMigration(run, migration, config));
         migration = undefined;
@@ -327,7 +635,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     state.replyUntil = iso(Date.now() + durationMs(config.journey.replyWindow));
   }
 
-  /** The cadence has ended, but a reply within the reply window still reaches an SDR. */
+  /** The cadence has ended, but a reply (or a sales-ready score) within the reply window still reaches sales. */
   async function awaitReply(): Promise<void> {
     const until = state.replyUntil!;
     state.next = { what: 'a reply to the nurture cadence', dueAt: until };
@@ -335,8 +643,9 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     ending = 'no-reply';
   }
 
-  /** A nurtured lead that replies has raised its hand: it goes to an SDR like any inbound lead. */
+  /** A nurtured lead that raised its hand goes to sales like an inbound lead. */
   function raisedHand(): void {
+    journal.add('raised-hand', { by: raisedHandBy });
     if (state.cadence && state.cadence.status !== 'done') Object.assign(state.cadence, { status: 'done', exit: raisedHandBy, pending: undefined });
     raisedHandBy = undefined;
     state.stage = 'routing';
@@ -349,14 +658,16 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     state.outcome = outcome;
     state.endedAt = now();
     state.next = undefined;
-    if (state.sla?.status === 'pending') state.sla.status = 'stopped';
+    for (const sla of state.slas) if (sla.status === 'pending') sla.status = 'stopped';
     if (state.cadence && state.cadence.status !== 'done') Object.assign(state.cadence, { status: 'done', exit: outcome, pending: undefined });
+    // The rep's open lead is freed (and the next waiting lead may take the place).
+    await releaseLead({ leadId, reason: outcome, at: now(), snapshot });
     // An unsubscribe outlives the journey: every later journey and channel checks the store first.
     if (outcome === 'unsubscribed') {
       await suppressContact({ email: lead.email, channel: 'all', reason: 'unsubscribed', source: 'journey' });
       journal.add('unsubscribed');
     }
-    if (outcome === 'disqualified' || outcome === 'closed' || outcome === 'converted') journal.add(outcome);
+    if (outcome === 'disqualified' || outcome === 'closed' || outcome === 'converted' || outcome === 'won' || outcome === 'dropped') journal.add(outcome);
     journal.add('ended', { outcome });
     await housekeeping();
   }
@@ -364,11 +675,13 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
   try {
     await outreach.run(async () => {
       while (!ending) {
-        if (state.stage === 'qualifying') qualify();
-        else if (state.stage === 'routing') await route();
+        if (state.stage === 'qualifying') qualifyLead();
+        else if (state.stage === 'routing' || state.stage === 'queued') await route();
+        else if (state.stage === 'working') await work();
+        else if (state.stage === 'meeting' || state.stage === 'opportunity') await meet();
+        else if (state.stage === 'cooling-off') await coolOff();
         else if (state.stage === 'nurturing') await nurture();
         else if (state.stage === 'awaiting-reply') await awaitReply();
-        else if (state.stage === 'working') await work();
       }
     });
   } catch (err) {
@@ -378,7 +691,6 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
   return state;
 }
 
-
 /** What the cadence waits to do, when, and every reason it moved: the answer to "why not yet?". */
 function nextTouch(run: CadenceRun | undefined): JourneyState['next'] {
   const pending = run?.status === 'running' ? run.pending : undefined;
@@ -386,4 +698,3 @@ function nextTouch(run: CadenceRun | undefined): JourneyState['next'] {
   const shifted = pending.shifted.map(({ reason, detail }) => ({ reason, detail }));
   return { what: `${pending.channel} ${run!.cadence}/${pending.stepId}`, dueAt: pending.at, local: pending.local, shifted };
 }
-

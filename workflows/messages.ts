@@ -8,10 +8,16 @@ import type { Lead } from '../config/lead';
 import type { Tier } from '../config/sending';
 import type { CadenceRun } from './cadence/run';
 import type { TaskRecord, TouchRecord } from './cadence/engine';
-import type { IcpFit } from './rules/icpFit';
+import type { Bant, Behaviour } from '../config/qualification';
+import type { Strategy } from '../config/routing';
+import type { SlaKind } from '../config/sla';
+import type { BehaviourEvent, Verdict } from './rules/qualification';
 
-/** The input of journeys started since cadences became data: the version tells them from earlier shapes. */
-export const JOURNEY_VERSION = 3;
+/**
+ * The input of journeys started since qualification was weighted and routing moved to the store:
+ * the version tells them from earlier shapes, which run their own frozen code.
+ */
+export const JOURNEY_VERSION = 4;
 
 export interface JourneyInput {
   version: typeof JOURNEY_VERSION;
@@ -27,10 +33,23 @@ export interface JourneyInput {
 /** A run continues as new past this many history events, so no journey's history grows without bound. */
 export const MAX_HISTORY_EVENTS = 1_000;
 
-export type Stage = 'qualifying' | 'routing' | 'working' | 'nurturing' | 'awaiting-reply' | 'ended';
+export type Stage =
+  | 'qualifying'
+  | 'routing'
+  /** Every rep of the pool is full, away or off hours: assigned the moment one frees up. */
+  | 'queued'
+  | 'working'
+  /** A meeting is booked: the lead is with field sales (an AE). */
+  | 'meeting'
+  | 'opportunity'
+  | 'nurturing'
+  | 'awaiting-reply'
+  /** Closed-lost: resting before the recycle cadence. */
+  | 'cooling-off'
+  | 'ended';
 
 /** Why a journey ended: each is terminal, and recorded in the store as the `ended` event. */
-export type Outcome = 'unsubscribed' | 'suppressed' | 'bounced' | 'disqualified' | 'closed' | 'converted' | 'no-reply' | 'inactive';
+export type Outcome = 'unsubscribed' | 'suppressed' | 'bounced' | 'disqualified' | 'dropped' | 'closed' | 'converted' | 'won' | 'no-reply' | 'inactive';
 
 /** How a message of the journey went, as the send ledger settled it. */
 export type SendStatus = 'sending' | 'sent' | 'skipped' | 'bounced' | 'failed';
@@ -41,6 +60,60 @@ export interface SeenEvent {
   at: string;
   channel?: string;
   outcome?: string;
+  by?: string;
+}
+
+/** A rep's touch as the rep or CRM reported it; only the owner's count for SLAs. */
+export interface RepTouch {
+  by?: string;
+  channel?: string;
+  outcome?: string;
+  at: string;
+}
+
+/** Who owns the lead, and why the store chose them. */
+export interface Ownership {
+  name: string;
+  email: string;
+  role: Role;
+  assignedAt: string;
+  pool: string;
+  rule: string;
+  strategy: Strategy;
+  /** "account owner of acme.example", when the preferred rep took it. */
+  preferred?: string;
+  skipped: { rep: string; reason: string }[];
+}
+
+/** One rung of an SLA's ladder: its own message under its own idempotency key. */
+export interface SlaRung {
+  kind: 'reminder' | 'breach' | 'reassign';
+  at: string;
+  fraction?: number;
+  status: 'pending' | 'sent' | 'failed' | 'skipped' | 'not-needed';
+  to?: string[];
+}
+
+/** One SLA clock on the current owner. */
+export interface SlaClock {
+  name: string;
+  kind: SlaKind;
+  owner: string;
+  startedAt: string;
+  due: string;
+  status: 'pending' | 'met' | 'breached' | 'stopped';
+  /** persistence: the owner's touches counted so far. */
+  touches?: number;
+  needed?: number;
+  rungs: SlaRung[];
+}
+
+export interface Deal {
+  stage: 'meeting-booked' | 'no-show' | 'opportunity' | 'won' | 'lost';
+  at: string;
+  /** The SDR's notes handed to the AE with the meeting. */
+  notes?: string;
+  lostReason?: string;
 }
 
 export interface JourneyState {
@@ -49,19 +122,25 @@ export interface JourneyState {
   stage: Stage;
   outcome?: Outcome;
   endedAt?: string;
-  qualification?: IcpFit;
-  /** Inbound or outbound: where the lead came from, or "inbound" once a nurtured lead replied. */
+  /** Fit grade, interest level, the matrix cell and what it said, with the reasons. */
+  qualification?: Verdict;
+  /** Behaviour that counts toward interest (the latest 100). */
+  behaviour: BehaviourEvent[];
+  bant?: Bant;
+  /** Inbound or outbound: where the lead came from, or "inbound" once a nurtured lead raised its hand. */
   routedAs?: Lead['source'];
-  owner?: { name: string; email: string; role: Role; assignedAt: string };
+  owner?: Ownership;
+  /** Earlier owners, latest last: reassigned at an SLA's second deadline, or handed to an AE. */
+  previousOwners: { email: string; until: string; why: string }[];
+  /** When the pool was full or away: since when the lead waits, and in which pool. */
+  queued?: { pool: string; since: string; position: number; skipped: { rep: string; reason: string }[] };
   /** The rep's e-mail about the new lead; it never holds up the SLA clock. */
   notice?: { status: SendStatus; detail?: string };
-  sla?: {
-    kind: 'first-touch';
-    due: string;
-    status: 'pending' | 'met' | 'breached' | 'stopped';
-    escalatedTo?: string;
-  };
-  /** Where the lead is in its nurture cadence. */
+  slas: SlaClock[];
+  /** The owners' and others' touches (the latest 50). */
+  repTouches: RepTouch[];
+  deal?: Deal;
+  /** Where the lead is in its nurture (or recycle) cadence. */
   cadence?: CadenceRun;
   /** After the cadence: until when a reply still reaches an SDR. */
   replyUntil?: string;
@@ -99,12 +178,45 @@ export const disqualifiedSignal = defineSignal('disqualified');
 export const closedSignal = defineSignal('closed');
 export const openedSignal = defineSignal('opened');
 export const clickedSignal = defineSignal('clicked');
-export const meetingBookedSignal = defineSignal('meeting-booked');
+/** A booked meeting; `notes` are the SDR's, handed to the AE. */
+export const meetingBookedSignal = defineSignal<[{ notes?: string }?]>('meeting-booked');
 export const convertedSignal = defineSignal('converted');
 /** Out of office until a date: the cadence stops where it is and picks up then (or at `resumed`). */
 export const pausedSignal = defineSignal<[{ until?: string }?]>('paused');
 export const resumedSignal = defineSignal('resumed');
-export const LEAD_EVENTS = ['touched', 'replied', 'unsubscribed', 'disqualified', 'closed', 'opened', 'clicked', 'meeting-booked', 'converted', 'paused', 'resumed'] as const;
+/** Behaviour that only moves the interest score: a page visit, a download, a demo request... */
+export const behaviourSignal = defineSignal<[{ type: Behaviour }]>('behaviour');
+/** BANT as the SDR recorded it on a call; parts not given keep what was known. */
+export const bantSignal = defineSignal<[Bant]>('bant');
+/** The meeting did not happen: the owner gets a reschedule task. */
+export const noShowSignal = defineSignal('no-show');
+export const opportunitySignal = defineSignal<[{ notes?: string }?]>('opportunity');
+export const closedWonSignal = defineSignal('closed-won');
+export const closedLostSignal = defineSignal<[{ reason?: string }?]>('closed-lost');
+/** Sent when a queued lead may now find a rep (a rep came back, a lead closed): ask the store again. */
+export const routingChangedSignal = defineSignal('routingChanged');
+
+/** Events that only move the interest score, each by its weight in qualification.interest.weights. */
+export const BEHAVIOUR_EVENTS = ['visited', 'downloaded', 'demo-request', 'contact-us', 'pricing-page'] as const satisfies readonly Behaviour[];
+export const LEAD_EVENTS = [
+  'touched',
+  'replied',
+  'unsubscribed',
+  'disqualified',
+  'closed',
+  'opened',
+  'clicked',
+  'meeting-booked',
+  'converted',
+  'paused',
+  'resumed',
+  ...BEHAVIOUR_EVENTS,
+  'bant',
+  'no-show',
+  'opportunity',
+  'closed-won',
+  'closed-lost',
+] as const;
 export type LeadEvent = (typeof LEAD_EVENTS)[number];
 
 /** Moves a running cadence to a new definition at its next step boundary, mapping steps by id. */

@@ -7,6 +7,9 @@ import type { TouchResult } from '../../activities/touch';
 import { NEXT_BUSINESS_DAY, stepKind, variantsOf, type Cadence, type CadenceStep, type StepKind } from '../../config/cadence';
 import { durationMs } from '../../config/duration';
 import type { Config, TeamMember } from '../../config/schema';
+
+/** What the engine reads of a config: any journey version's config has these. */
+export type CadenceConfig = Pick<Config, 'cadences' | 'templates' | 'sending' | 'sms' | 'unsubscribe' | 'sender'>;
 import { WEEKDAYS } from '../../config/sending';
 import type { TemplateContext } from '../../config/template';
 import { MESSAGE_DELIVERY, settled, STORE_CALL } from '../history';
@@ -29,7 +32,7 @@ export type SleepResult = 'due' | 'met' | 'stop';
 
 /** What the engine needs from the workflow that runs it. */
 export interface CadenceHost {
-  config: Config;
+  config: CadenceConfig;
   journeyId: string;
   person: Person;
   /** lead / contact / account / owner / sender values for templates and field branches. */
@@ -127,7 +130,7 @@ export function finish(run: CadenceRun, reason: string): void {
   run.pending = undefined;
 }
 
-export function definitionOf(run: CadenceRun, config: Config): Cadence {
+export function definitionOf(run: CadenceRun, config: Pick<Config, 'cadences'>): Cadence {
   const cadence = run.definition ?? config.cadences[run.cadence];
   if (!cadence) throw new Error(`no cadence named "${run.cadence}" in the journey's config`);
   return cadence;

@@ -7,7 +7,7 @@ import { definitionOf } from './engine';
 import type { CadenceRun } from './run';
 
 /** Whether a run can take this migration, answered when it is asked (the update's reply). */
-export function migrationAnswer(run: CadenceRun | undefined, request: CadenceMigration, config: Config): MigrationAnswer {
+export function migrationAnswer(run: CadenceRun | undefined, request: CadenceMigration, config: Pick<Config, 'cadences'>): MigrationAnswer {
   if (!run || run.cadence !== request.cadence) return { moved: false, detail: `not in cadence ${request.cadence}` };
   if (run.status === 'done') return { moved: false, detail: `cadence ${request.cadence} already ended (${run.exit})` };
   if (run.configVersion !== undefined && run.configVersion >= request.configVersion) return { moved: false, detail: `already on config version ${run.configVersion}` };
@@ -16,7 +16,7 @@ export function migrationAnswer(run: CadenceRun | undefined, request: CadenceMig
 }
 
 /** Applies it; returns what the journal records. */
-export function applyMigration(run: CadenceRun, request: CadenceMigration, config: Config): Record<string, unknown> {
+export function applyMigration(run: CadenceRun, request: CadenceMigration, config: Pick<Config, 'cadences'>): Record<string, unknown> {
   const { index, from, to } = mapStep(definitionOf(run, config), request.definition, run.step);
   const fromVersion = run.configVersion;
   run.definition = request.definition;

@@ -1,6 +1,7 @@
 // The config shape journeys of versions 1 and 2 carry in their input: one e-mail nurture cadence,
 // written inline. Frozen with those journeys; the config file's schema has moved on (config/schema.ts).
-import type { Icp, TeamMember } from '../../config/schema';
+import type { TeamMember } from '../../config/schema';
+import type { Icp } from './icpFit';
 
 export interface NurtureStepV2 {
   wait: string;

@@ -1,5 +1,11 @@
 import type { Lead } from '../../config/lead';
-import type { Icp } from '../../config/schema';
+
+/** The ICP of config files before qualification was weighted (journeys of versions 1-3 carry it). */
+export interface Icp {
+  industries: string[];
+  regions: string[];
+  employees: { min: number; max?: number };
+}
 
 export interface IcpFit {
   fits: boolean;

@@ -16,7 +16,7 @@ import type { Lead } from '../../config/lead';
 import type { Role, TeamMember } from '../../config/schema';
 import type { ConfigV2 as Config } from './configV2';
 import { repAssignedSignal, repliedSignal, touchedSignal, unsubscribedSignal } from '../messages';
-import { icpFit, type IcpFit } from '../rules/icpFit';
+import { icpFit, type IcpFit } from './icpFit';
 import { managerOf, memberByEmail, membersWithRole, roleFor } from '../rules/team';
 
 export interface JourneyInputV1 {

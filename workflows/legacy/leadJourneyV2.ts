@@ -33,7 +33,7 @@ import {
   type Outcome,
   type SendStatus,
 } from '../messages';
-import { icpFit, type IcpFit } from '../rules/icpFit';
+import { icpFit, type IcpFit } from './icpFit';
 import type { ConfigV2 } from './configV2';
 
 const JOURNEY_VERSION = 2;
