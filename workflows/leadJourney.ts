@@ -415,11 +415,16 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     const key = sendKey(`rep-notice/${rep.email}`);
     state.notice = { status: 'sending' };
     const firstTouch = state.slas.find((s) => s.kind === 'first-touch');
-    const result = await settled({ key, journeyId: leadId, kind: 'rep-notice', recipient: rep.email }, () =>
-      deliverRepNotice({ key, lead, leadId, rep, firstTouchDue: firstTouch?.due, sender: config.sender }),
-    );
-    state.notice = { status: result.status, detail: result.detail };
-    journal.add(result.status === 'sent' ? 'notified' : 'notice-failed', { rep: rep.email, status: result.status, detail: result.detail });
+    try {
+      const result = await settled({ key, journeyId: leadId, kind: 'rep-notice', recipient: rep.email }, () =>
+        deliverRepNotice({ key, lead, leadId, rep, firstTouchDue: firstTouch?.due, sender: config.sender }),
+      );
+      state.notice = { status: result.status, detail: result.detail };
+      journal.add(result.status === 'sent' ? 'notified' : 'notice-failed', { rep: rep.email, status: result.status, detail: result.detail });
+    } catch (err) {
+      // Cancelled with the rest of the outreach: nothing to record, and nothing left unhandled.
+      if (!isCancellation(err)) throw err;
+    }
   }
 
   /** The owner works the lead under its SLAs until it moves on: a meeting, a reassignment, an outcome, or silence. */
