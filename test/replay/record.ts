@@ -1,7 +1,7 @@
 // Records the histories the replay test checks every change against: `npm run record-histories`.
-// It writes the current versions' shapes (leadJourney-v3-*.json, accountProgram-v1-*.json) and never
+// It writes the current versions' shapes (leadJourney-v4-*.json, accountProgram-v1-*.json) and never
 // touches the files of earlier versions: journeys of those shapes may still be running somewhere.
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { historyToJSON } from '@temporalio/common/lib/proto-utils';
 import { addAccount } from '../../client/accounts';
@@ -11,12 +11,19 @@ import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startMailSink, type MailSink } from '../../client/mailSink';
 import type { Lead } from '../../config/lead';
-import { journeyStateQuery, type JourneyState } from '../../workflows/messages';
+import { JOURNEY_VERSION, journeyStateQuery, type JourneyState } from '../../workflows/messages';
 import { exampleConfig, fittingLead, nurtureLead } from '../support/fixtures';
 import { embeddedTestStore, type TestStore } from '../support/store';
 import { bundleWorkflows, testWorker, timeSkippingEnv } from '../support/temporal';
 
 const DAY = 86_400_000;
+
+/** A recorded history is never overwritten: journeys of its shape may be running somewhere. */
+function keep(file: string, history: string): void {
+  if (existsSync(file)) return void console.log(`kept ${file} (recorded before; never re-recorded)`);
+  writeFileSync(file, history);
+  console.log(`recorded ${file}`);
+}
 
 async function main(): Promise<void> {
   const [env, sink, db, bundle] = await Promise.all([
@@ -44,6 +51,7 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStor
   const until = async (handle: Awaited<ReturnType<typeof start>>, ok: (s: JourneyState) => boolean) => {
     while (!ok(await handle.query(journeyStateQuery))) await new Promise((r) => setTimeout(r, 50));
   };
+  const firstTouch = (s: JourneyState) => s.slas.find((c) => c.kind === 'first-touch');
 
   await worker.runUntil(async () => {
     const scenarios: Record<string, Awaited<ReturnType<typeof start>>> = {};
@@ -57,7 +65,7 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStor
     scenarios['sla-breached-then-unsubscribed'] = await start(fittingLead({ email: 'breach@replay.example' }));
     await until(scenarios['sla-breached-then-unsubscribed'], (s) => s.notice?.status === 'sent');
     await env.sleep(6 * 60_000);
-    await until(scenarios['sla-breached-then-unsubscribed'], (s) => s.sla?.escalatedTo !== undefined);
+    await until(scenarios['sla-breached-then-unsubscribed'], (s) => firstTouch(s)?.rungs.some((r) => r.kind === 'breach' && r.status !== 'pending') ?? false);
     await scenarios['sla-breached-then-unsubscribed'].signal('unsubscribed');
     await scenarios['sla-breached-then-unsubscribed'].result();
 
@@ -66,9 +74,11 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStor
     await env.sleep(10 * DAY);
     await until(scenarios['replied-touched-inactive'], (s) => s.stage === 'awaiting-reply');
     await scenarios['replied-touched-inactive'].signal('replied');
-    await until(scenarios['replied-touched-inactive'], (s) => s.sla !== undefined && s.notice?.status === 'sent');
-    await scenarios['replied-touched-inactive'].signal('touched');
-    await until(scenarios['replied-touched-inactive'], (s) => s.sla?.status === 'met');
+    await until(scenarios['replied-touched-inactive'], (s) => firstTouch(s) !== undefined && s.notice?.status === 'sent');
+    // Only the owner's touch meets the SLA.
+    const owner = (await scenarios['replied-touched-inactive'].query(journeyStateQuery)).owner!.email;
+    await scenarios['replied-touched-inactive'].signal('touched', { by: owner });
+    await until(scenarios['replied-touched-inactive'], (s) => firstTouch(s)?.status === 'met');
     await env.sleep(100 * DAY);
     await scenarios['replied-touched-inactive'].result();
 
@@ -84,6 +94,38 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStor
     await scenarios['paused-resumed'].signal('resumed');
     await scenarios['paused-resumed'].result();
 
+    // Nobody touches an inbound lead: reminder, breach to the manager, then the next SDR takes it.
+    scenarios['ladder-reassigned'] = await start(fittingLead({ email: 'ladder@replay.example' }));
+    await until(scenarios['ladder-reassigned'], (s) => s.notice?.status === 'sent');
+    await env.sleep(31 * 60_000);
+    await until(scenarios['ladder-reassigned'], (s) => s.previousOwners.length === 1 && s.notice?.status === 'sent');
+    await scenarios['ladder-reassigned'].signal('disqualified');
+    await scenarios['ladder-reassigned'].result();
+
+    // Touched, a meeting booked (to field sales), a no-show, then an opportunity that is won.
+    scenarios['meeting-no-show-won'] = await start(fittingLead({ email: 'meeting@replay.example' }));
+    await until(scenarios['meeting-no-show-won'], (s) => s.notice?.status === 'sent');
+    const sdr = (await scenarios['meeting-no-show-won'].query(journeyStateQuery)).owner!.email;
+    await scenarios['meeting-no-show-won'].signal('touched', { by: sdr, channel: 'call' });
+    await scenarios['meeting-no-show-won'].signal('meeting-booked', { notes: 'demo for the whole team' });
+    await until(scenarios['meeting-no-show-won'], (s) => s.stage === 'meeting');
+    await env.sleep(2 * DAY);
+    await scenarios['meeting-no-show-won'].signal('no-show');
+    await until(scenarios['meeting-no-show-won'], (s) => s.tasks.length === 1);
+    await scenarios['meeting-no-show-won'].signal('opportunity');
+    await until(scenarios['meeting-no-show-won'], (s) => s.stage === 'opportunity');
+    await scenarios['meeting-no-show-won'].signal('closed-won');
+    await scenarios['meeting-no-show-won'].result();
+
+    // Closed-lost with a reason: 90 days of rest, then the recycle cadence; it unsubscribes later.
+    scenarios['closed-lost-recycled'] = await start(fittingLead({ email: 'lost@replay.example' }));
+    await until(scenarios['closed-lost-recycled'], (s) => s.notice?.status === 'sent');
+    await scenarios['closed-lost-recycled'].signal('closed-lost', { reason: 'no budget this year' });
+    await env.sleep(100 * DAY);
+    await until(scenarios['closed-lost-recycled'], (s) => s.stage === 'nurturing' && s.sends.length > 0);
+    await scenarios['closed-lost-recycled'].signal('unsubscribed');
+    await scenarios['closed-lost-recycled'].result();
+
     // A tier-C account whose second contact replies: the program stops for both and goes to its BDR.
     const bdr = config.team.find((m) => m.role === 'bdr')!.email;
     const contacts = ['ana', 'ben'].map((name) => ({ email: `${name}@account.replay.example`, firstName: name }));
@@ -94,9 +136,9 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStor
     await program.result();
 
     for (const [name, handle] of Object.entries(scenarios)) {
-      writeFileSync(join(folder, `leadJourney-v3-${name}.json`), historyToJSON(await handle.fetchHistory()));
+      keep(join(folder, `leadJourney-v${JOURNEY_VERSION}-${name}.json`), historyToJSON(await handle.fetchHistory()));
     }
-    writeFileSync(join(folder, 'accountProgram-v1-tier-c-replied.json'), historyToJSON(await program.fetchHistory()));
+    keep(join(folder, 'accountProgram-v1-tier-c-replied.json'), historyToJSON(await program.fetchHistory()));
     console.log(`recorded ${Object.keys(scenarios).length + 1} histories in ${folder}`);
   });
 }
