@@ -42,7 +42,7 @@ export function localTime(isoTime: string, timeZone: string): string {
     year: 'numeric',
     hour: '2-digit',
     minute: '2-digit',
-    hour12: false,
+    hourCycle: 'h23',
     timeZoneName: 'short',
   }).format(new Date(isoTime));
 }

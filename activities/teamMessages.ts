@@ -16,7 +16,7 @@ type SlaFacts = { sla: string; slaKind: SlaKind; due: string; touches?: number; 
 
 export type TeamMessage =
   | ({ kind: 'sla-reminder'; fraction: number; rep: TeamMember } & SlaFacts)
-  | ({ kind: 'escalation'; channel: 'email' | 'sms'; rep: TeamMember; manager: TeamMember } & SlaFacts)
+  | ({ kind: 'escalation'; channel: 'email' | 'sms'; rep: TeamMember; manager: TeamMember; notice?: { status: string; detail?: string } } & SlaFacts)
   | { kind: 'reassignment'; sla: string; from: TeamMember; to: TeamMember; manager: TeamMember; recipient: TeamMember }
   | { kind: 'queued'; pool: string; position: number; skipped: Skip[]; manager: TeamMember }
   | { kind: 'hot-lead'; rep: TeamMember; event: string }
@@ -98,6 +98,7 @@ function body(m: TeamMessageInput, to: TeamMember): string[] {
         `SLA breached: ${name} (${m.lead.company}) not followed up by ${m.rep.name}`,
         `${m.rep.name} has not made ${slaWords(m)} on ${name} (${m.sla}).`,
         `It was due by ${localTime(m.due, to.timezone)}${late}.`,
+        ...noticeLine(m.notice, m.rep),
         `Rep:       ${m.rep.name} <${m.rep.email}>`,
       ];
     }
@@ -133,6 +134,13 @@ function body(m: TeamMessageInput, to: TeamMember): string[] {
       ];
     }
   }
+}
+
+/** A manager should know when the rep may never have heard of the lead. */
+function noticeLine(notice: { status: string; detail?: string } | undefined, rep: TeamMember): string[] {
+  if (!notice || notice.status === 'sent') return [];
+  if (notice.status === 'sending') return [`The e-mail telling ${rep.name} about this lead has not been delivered yet: it is still being retried.`];
+  return [`The e-mail telling ${rep.name} about this lead could not be delivered (${notice.status}${notice.detail ? `: ${notice.detail}` : ''}), so ${rep.name} may not know about it.`];
 }
 
 function breachSms(m: Extract<TeamMessageInput, { kind: 'escalation' }>): string {

@@ -333,7 +333,7 @@ class Workers {
 /** The example config with a cadence short enough for the whole run to end in minutes. */
 function writeShortConfig(dir: string): string {
   const doc = parseDocument(readFileSync(join(packageRoot(), 'config', 'examples', 'default.yaml'), 'utf8'));
-  doc.setIn(['sla', 'firstTouch', 'inbound'], '30s');
+  doc.setIn(['sla', 'policies', (doc.toJS() as Config).sla.policies.findIndex((p) => p.name === 'inbound-first-touch'), 'within'], '30s');
   [1, 3].forEach((step) => doc.setIn(['cadences', 'nurture', 'steps', step, 'wait'], '20s'));
   // Every hour of the day, and no per-contact limit: the run counts messages, not the calendar.
   doc.setIn(['sending', 'sandbox'], true);

@@ -29,6 +29,7 @@ import {
   JOURNEY_VERSION,
   journeyStateQuery,
   LEAD_EVENTS,
+  type LeadEvent,
   programStateQuery,
   repAssignedSignal,
   type ContactEvent,
@@ -45,6 +46,7 @@ import { poolCandidates, poolManager, teamMember } from '../config/pools';
 import type { AssignAnswer, AssignInput, ReleaseInput } from '../activities/routing';
 import { teamEmail, type TeamMessageInput } from '../activities/teamMessages';
 import type { DigestResult } from '../activities/digest';
+import { signalFor } from './leads';
 import { registerSearchAttributes } from './searchAttributes';
 import { ensureServer } from './servers';
 import { startTimeSkippingServer } from './timeSkippingServer';
@@ -81,6 +83,12 @@ export interface SimulatedEvent {
   outcome?: string;
   /** For `paused`: the return date, an ISO instant or a duration from the start. */
   until?: string;
+  /** For `touched`: the rep who made it (only the owner's touch meets an SLA). */
+  by?: string;
+  /** For `meeting-booked` and `opportunity`: the notes handed on. */
+  notes?: string;
+  /** For `closed-lost`: why. */
+  reason?: string;
 }
 
 export type SimulatedChannel = 'email' | 'sms' | 'call' | 'linkedin' | 'other';
@@ -142,6 +150,9 @@ const SimulatedEventSchema = z.strictObject({
   channel: z.string().min(1).optional(),
   outcome: z.string().min(1).optional(),
   until: z.string().min(1).optional(),
+  by: z.string().min(1).optional(),
+  notes: z.string().min(1).optional(),
+  reason: z.string().min(1).optional(),
 });
 const SimulatedEventsSchema = z.union([z.array(SimulatedEventSchema), z.strictObject({ events: z.array(SimulatedEventSchema) })]);
 
@@ -384,15 +395,10 @@ async function signal(handle: WorkflowHandle, target: Target, event: SimulatedEv
     await handle.signal(contactEventSignal, contactEvent);
     return;
   }
-  // The payloads `pipewright lead event` sends: a touch's channel and outcome, a pause's return date.
-  const detail =
-    event.event === 'touched'
-      ? { ...(event.channel !== undefined && { channel: event.channel }), ...(event.outcome !== undefined && { outcome: event.outcome }) }
-      : event.event === 'paused' && until
-        ? { until }
-        : undefined;
-  const args = detail && Object.keys(detail).length ? [detail] : [];
-  await (handle.signal as (name: string, ...args: unknown[]) => Promise<void>)(event.event, ...args);
+  // The signal and payload `pipewright lead event` sends for the same event.
+  const detail = Object.fromEntries(Object.entries({ channel: event.channel, outcome: event.outcome, by: event.by, notes: event.notes, reason: event.reason, until }).filter(([, v]) => v !== undefined));
+  const signal = signalFor(event.event as LeadEvent, detail);
+  await (handle.signal as (name: string, ...args: unknown[]) => Promise<void>)(signal.name, ...signal.args);
 }
 
 async function queryState(handle: WorkflowHandle, target: Target): Promise<JourneyState | ProgramState | undefined> {

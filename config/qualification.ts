@@ -26,7 +26,7 @@ const FitCriterion = z.union(
       min: z.number().nonnegative().optional(),
       max: z.number().positive().optional(),
       weight: z.number().positive(),
-    }),
+    }).refine((c) => c.min === undefined || c.max === undefined || c.min <= c.max, { path: ['max'], error: 'expected max to be at least min' }),
   ],
   { error: `expected { field, in: [...], weight } for ${TEXT_FIT_FIELDS.join(', ')}, or { field, min, max, weight } for ${NUMBER_FIT_FIELDS.join(', ')}` },
 );
@@ -43,8 +43,8 @@ export type MatrixRow = z.infer<typeof Row>;
 
 /**
  * DOMAIN.md's six cells, fit crossed with interest: good fit (A, B) goes to sales once it shows
- * active interest, poor fit (C, D) only when sales-ready; nobody is dropped for being quiet.
- * An A lead is worth a rep's call at once.
+ * active interest, poor fit (C, D) only when sales-ready. An A lead is worth a rep's call at once;
+ * a D lead with no interest at all is let go (most leads must not reach a rep).
  */
 export const DEFAULT_MATRIX = {
   A: { passive: 'route', active: 'route', 'sales-ready': 'route' },

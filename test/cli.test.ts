@@ -10,7 +10,7 @@ describe('pipewright config validate', () => {
   test('exits 0 on a valid file and says what it holds', async () => {
     const result = await pipewright(['config', 'validate', exampleConfigFile]);
     expect(result).toMatchObject({ code: 0, stderr: '' });
-    expect(result.stdout).toContain('valid (2 sdr, 1 bdr, 1 manager; nurture 5 steps, tier-a 18 steps, tier-b 7 steps, tier-c 3 steps)');
+    expect(result.stdout).toContain('valid (2 sdr, 1 bdr, 1 ae, 1 manager; recycle 7 steps, nurture 5 steps, tier-a 18 steps, tier-b 7 steps, tier-c 3 steps)');
   });
 
   test('exits non-zero on an invalid file and prints every problem as "path: message", one a line', async () => {
@@ -19,14 +19,14 @@ describe('pipewright config validate', () => {
       file,
       readFileSync(exampleConfigFile, 'utf8')
         .replace('wait: 3d', 'wait: 3 days')
-        .replace('    inbound: 5m', '    inbound: 5m\n    inbund: 5m'),
+        .replace('      within: 5m\n', '      within: 5m\n      withn: 5m\n'),
     );
     const result = await pipewright(['config', 'validate', file]);
     expect(result.code).toBe(1);
     const lines = result.stderr.trim().split('\n');
     expect(lines[0]).toBe(`${file} is not valid:`);
     expect(lines.slice(1)).toEqual([
-      expect.stringMatching(/^sla\.firstTouch\.inbund: unknown key "inbund"; expected one of inbound, outbound \(line \d+\)$/),
+      expect.stringMatching(/^sla\.policies\[0\]\.withn: unknown key "withn"; expected one of name, kind, when, within, touches, clock, remindAt, reassignAfter \(line \d+\)$/),
       expect.stringMatching(/^cadences\.nurture\.steps\[1\]\.wait: expected a duration such as "3d" \(a whole number, then s, m, h, d or w\), or "next-business-day" \(line \d+\)$/),
     ]);
   });

@@ -29,7 +29,11 @@ describe('the example config marketing ops start from', () => {
   });
 
   test('promises a first touch within 5 minutes for inbound leads', () => {
-    expect(durationMs(config.sla.firstTouch.inbound!)).toBe(5 * 60_000);
+    const inbound = config.sla.policies.filter((p) => p.kind === 'first-touch' && p.when.source?.includes('inbound'));
+    expect(inbound).toHaveLength(1);
+    expect(inbound[0]).toMatchObject({ name: 'inbound-first-touch', clock: 'always', remindAt: [0.5] });
+    expect(durationMs(inbound[0]!.within)).toBe(5 * 60_000);
+    expect(durationMs(inbound[0]!.reassignAfter!)).toBe(30 * 60_000);
   });
 
   test('nurtures with e-mails on day 0, 3 and 7', () => {
@@ -74,7 +78,7 @@ describe('a config error names the field and what was expected', () => {
       .replace('{ id: guide, email: c-news-1 }', '{ id: guide, mail: c-news-1 }');
     expect(problemsOf(broken)).toEqual(
       expect.arrayContaining([
-        expect.stringMatching(/^cadences\.nurture\.steps\[2\]\.email: no template named "nurture-habbits": expected one of nurture-guide, /),
+        expect.stringMatching(/^cadences\.nurture\.steps\[2\]\.email: no template named "nurture-habbits": expected one of (\S+, )*nurture-guide, nurture-habits, /),
         expect.stringMatching(/^cadences\.tier-a\.steps\[6\]\.branch\.then: no step with id "hot-cal": expected one of intro, /),
         expect.stringMatching(/^cadences\.nurture\.steps\[3\]: expected one step kind, got email and wait/),
         expect.stringMatching(/^cadences\.tier-c\.steps\[0\]\.mail: unknown key "mail"; expected one of id, email, sms, task, template, wait, branch, exit/),
@@ -88,20 +92,21 @@ describe('a config error names the field and what was expected', () => {
     ]);
   });
 
-  test('an SMS step needs a number to send from, and a cadence must stop at an unsubscribe', () => {
+  test('an SMS step (and an SMS escalation) needs a number to send from, and a cadence must stop at an unsubscribe', () => {
     const problems = problemsOf(example.replace(/^sms:\n.*\n  from: .*\n/m, '').replace('  tier-c:\n    steps:', '  tier-c:\n    exitOn: [replied, bounced]\n    steps:'));
-    expect(problems).toHaveLength(2);
+    expect(problems).toHaveLength(3);
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^cadences\.tier-a\.steps\[9\]\.sms: an sms step needs sms\.from/),
+        expect.stringMatching(/^sla\.urgentGrades: SMS escalations need sms\.from/),
         expect.stringMatching(/^cadences\.tier-c\.exitOn: must include unsubscribed/),
       ]),
     );
   });
 
   test('an unknown key, with the keys that are allowed', () => {
-    expect(problemsOf(example.replace('    inbound: 5m', '    inbound: 5m\n    inbund: 5m'))).toEqual([
-      expect.stringMatching(/^sla\.firstTouch\.inbund: unknown key "inbund"; expected one of inbound, outbound/),
+    expect(problemsOf(example.replace('      within: 5m\n', '      within: 5m\n      withn: 5m\n'))).toEqual([
+      expect.stringMatching(/^sla\.policies\[0\]\.withn: unknown key "withn"; expected one of name, kind, when, within, touches, clock, remindAt, reassignAfter \(line \d+\)$/),
     ]);
   });
 
@@ -110,21 +115,21 @@ describe('a config error names the field and what was expected', () => {
       .replace('timezone: Asia/Seoul', 'timezone: Seoul')
       .replace('email: alex.kim@pipewright.example', 'email: alex.kim')
       .replace('{{lead.firstName}}, a guide', '{{lead.frstName}}, a guide')
-      .replace('employees: { min: 20, max: 250 }', 'employees: { min: 300, max: 250 }');
+      .replace('{ field: employees, min: 20, max: 249, weight: 30 }', '{ field: employees, min: 300, max: 249, weight: 30 }');
     const problems = problemsOf(broken);
     expect(problems).toHaveLength(4);
     expect(problems).toEqual(
       expect.arrayContaining([
         expect.stringMatching(/^team\[0\]\.timezone: expected an IANA time zone/),
-        expect.stringMatching(/^team\[3\]\.email: expected an e-mail address/),
+        expect.stringMatching(/^team\[4\]\.email: expected an e-mail address/),
         expect.stringMatching(/^templates\.nurture-guide\.subject: unknown placeholder \{\{lead\.frstName\}\}: expected lead\.<one of email, firstName/),
-        expect.stringMatching(/^icp\.employees\.max: expected max to be at least min/),
+        expect.stringMatching(/^qualification\.fit\.criteria\[2\]\.max: expected max to be at least min/),
       ]),
     );
   });
 
   test('a missing section', () => {
-    expect(problemsOf(example.replace(/^icp:[\s\S]*?\n\n/m, ''))).toEqual(['icp: required (expected object)']);
+    expect(problemsOf(example.replace(/^qualification:[\s\S]*?\n\n/m, ''))).toEqual(['qualification: required (expected object)']);
   });
 
   test('a team that cannot take inbound leads or hear about breaches', () => {
@@ -168,7 +173,7 @@ describe('a lead', () => {
       'email: expected an e-mail address such as "jane@acme.com"',
       'employees: expected number, received string',
       'source: Invalid option: expected one of "inbound"|"outbound"',
-      'extra: unknown key "extra"; expected one of email, firstName, lastName, company, title, industry, region, employees, source, phone, timezone, country, fields',
+      'extra: unknown key "extra"; expected one of email, firstName, lastName, company, title, industry, region, employees, source, phone, timezone, country, bant, fields',
     ]);
   });
 });

@@ -62,7 +62,7 @@ describe('the CLI against an embedded store', () => {
     expect(shown.stdout.split('\n')).toEqual([
       expect.stringMatching(/^config version 1: active since \d{4}-\d\d-\d\dT\S+Z, by \S+ \(config apply\)$/),
       expect.stringMatching(/^sha256 [0-9a-f]{12}$/),
-      'cadences: nurture (5 steps), tier-a (18 steps), tier-b (7 steps), tier-c (3 steps)',
+      'cadences: recycle (7 steps), nurture (5 steps), tier-a (18 steps), tier-b (7 steps), tier-c (3 steps)',
       `templates: ${Object.keys(loadConfig(v1File).templates).length}`,
       '',
     ]);
@@ -136,8 +136,12 @@ describe('the CLI against an embedded store', () => {
     expect(listed.code).toBe(0);
     const lines = listed.stdout.split('\n');
     expect(lines[0]).toMatch(/^config version 1 \(active since \S+Z\)$/);
-    expect(lines[1]).toBe('nurture: 5 steps, for leads outside the ICP; exits on replied, meeting-booked, unsubscribed, bounced, disqualified, converted');
-    expect(lines.slice(2, 7).map((l) => l.trim().split(/\s{2,}/))).toEqual([
+    // Every cadence of the file, in its order: the closed-lost recycle first, then the nurture.
+    expect(lines.filter((l) => /^\S/.test(l)).slice(1).map((l) => l.split(':')[0])).toEqual(['recycle', 'nurture', 'tier-a', 'tier-b', 'tier-c']);
+    expect(lines[1]).toBe('recycle: 7 steps; exits on replied, meeting-booked, unsubscribed, bounced, converted');
+    const nurture = lines.indexOf('nurture: 5 steps, for leads outside the ICP; exits on replied, meeting-booked, unsubscribed, bounced, disqualified, converted');
+    expect(nurture).toBeGreaterThan(1);
+    expect(lines.slice(nurture + 1, nurture + 6).map((l) => l.trim().split(/\s{2,}/))).toEqual([
       ['1', 'guide', 'email', 'nurture-guide'],
       ['2', 'wait-3d', 'wait', '3d'],
       ['3', 'habits', 'email', 'nurture-habits'],
@@ -154,7 +158,7 @@ describe('the CLI against an embedded store', () => {
     for (const args of [['--dry-run'], []]) {
       const unknown = await run('cadence', 'migrate', 'nurtur', '--config', v2File, ...args);
       expect(unknown).toMatchObject({ code: 1, stdout: '' });
-      expect(unknown.stderr).toBe(`pipewright: no cadence named "nurtur" in ${v2File}: expected one of nurture, tier-a, tier-b, tier-c\n`);
+      expect(unknown.stderr).toBe(`pipewright: no cadence named "nurtur" in ${v2File}: expected one of recycle, nurture, tier-a, tier-b, tier-c\n`);
       const broken = await run('cadence', 'migrate', 'nurture', '--config', brokenFile, ...args);
       expect(broken.code).toBe(1);
       expect(broken.stderr).toMatch(new RegExp(`^${brokenFile} is not valid:\ncadences\\.nurture\\.steps\\[1\\]\\.wait: `));

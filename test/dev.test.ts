@@ -12,7 +12,9 @@ const dir = mkdtempSync(join(tmpdir(), 'pipewright-dev-'));
 const dataDir = join(dir, 'data');
 const configFile = join(dir, 'pipewright.yaml');
 // Long enough to stop and restart `pipewright dev` before the deadline, short enough to wait for.
-writeFileSync(configFile, readFileSync(exampleConfigFile, 'utf8').replace('inbound: 5m', 'inbound: 25s'));
+const example = readFileSync(exampleConfigFile, 'utf8');
+if (example.split('      within: 5m\n').length !== 2) throw new Error('expected one 5-minute SLA (inbound-first-touch) in the example config');
+writeFileSync(configFile, example.replace('      within: 5m\n', '      within: 25s\n'));
 
 function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -66,16 +68,32 @@ test('a journey started before a restart of pipewright dev breaches its SLA afte
   dev = await startPipewright(args, {}, /Ctrl-C stops everything/);
   try {
     const shown = await pipewright(['lead', 'show', lead.email, '--json'], { env });
-    expect(JSON.parse(shown.stdout)).toMatchObject({ stage: 'working', sla: { status: expect.stringMatching(/^(pending|breached)$/) } });
+    expect(JSON.parse(shown.stdout)).toMatchObject({
+      stage: 'working',
+      slas: expect.arrayContaining([expect.objectContaining({ name: 'inbound-first-touch', status: expect.stringMatching(/^(pending|breached)$/) })]),
+    });
     await waitForOutput(dev.output, /mail: to alex\.kim@pipewright\.example, \S+: "SLA breached: Dana Whitfield/, 60_000);
     // The store kept what happened before the restart: the CLI reads it through the same port.
     // (The message reaches the sink a moment before the ledger records it as sent.)
-    const sends = async () => JSON.parse((await pipewright(['contact', 'show', lead.email, '--json'], { env })).stdout).sends as { kind: string; status: string }[];
-    for (let i = 0; i < 20 && !(await sends()).every((m) => m.status === 'sent'); i++) await new Promise((r) => setTimeout(r, 250));
-    expect(await sends()).toEqual(expect.arrayContaining([expect.objectContaining({ kind: 'rep-notice', status: 'sent' }), expect.objectContaining({ kind: 'escalation', status: 'sent' })]));
+    const sends = async () => JSON.parse((await pipewright(['contact', 'show', lead.email, '--json'], { env })).stdout).sends as { kind: string; channel: string; status: string }[];
+    const settled = (all: { kind: string; channel: string; status: string }[]) =>
+      ['rep-notice', 'sla-reminder', 'escalation'].every((kind) => all.some((m) => m.kind === kind && m.channel === 'email' && m.status === 'sent'));
+    for (let i = 0; i < 20 && !settled(await sends()); i++) await new Promise((r) => setTimeout(r, 250));
+    expect(await sends()).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ kind: 'rep-notice', status: 'sent' }),
+        expect.objectContaining({ kind: 'sla-reminder', status: 'sent' }),
+        expect.objectContaining({ kind: 'escalation', channel: 'email', status: 'sent' }),
+      ]),
+    );
+    // The rep's notice, the rep's reminder halfway to the deadline, and the manager's breach: each once.
     const saved = readdirSync(join(dataDir, 'mail')).filter((f) => f.endsWith('.eml'));
-    expect(saved).toHaveLength(2);
-    expect(saved.map((f) => readFileSync(join(dataDir, 'mail', f), 'utf8')).join('\n')).toMatch(/Subject: SLA breached: Dana Whitfield/);
+    const subjects = saved.map((f) => /^Subject: (.*)$/m.exec(readFileSync(join(dataDir, 'mail', f), 'utf8'))?.[1] ?? '').sort();
+    expect(subjects).toEqual([
+      expect.stringMatching(/^New inbound lead: Dana Whitfield/),
+      expect.stringMatching(/^Reminder: the first touch on Dana Whitfield/),
+      expect.stringMatching(/^SLA breached: Dana Whitfield/),
+    ]);
   } finally {
     expect(await interrupt(dev.child)).toBe(0);
   }

@@ -14,11 +14,19 @@ import { devServerEnv } from './support/temporal';
 import type { ChildProcess } from 'node:child_process';
 
 const dir = mkdtempSync(join(tmpdir(), 'pipewright-e2e-'));
-// The example config with first-touch SLAs short enough to pass while the test waits, and the
-// sandbox on so a nurture e-mail goes now rather than at the contact's 08:00.
-const configFile = sandboxConfigFile((yaml) => yaml.replace('inbound: 5m', 'inbound: 3s').replace('outbound: 24h', 'outbound: 20s'));
+// The example config with first-touch SLAs short enough to pass while the test waits (the outbound
+// one on the plain clock, so it ends in 20 s whatever the BDR's working hours), and the sandbox on so
+// a nurture e-mail goes now rather than at the contact's 08:00.
+const configFile = sandboxConfigFile((yaml) =>
+  replaceOnce(replaceOnce(yaml, '      within: 5m\n', '      within: 3s\n'), '      within: 24h\n      clock: business-hours\n', '      within: 20s\n'),
+);
 const sdrs = ['mina.park@pipewright.example', 'sam.rivera@pipewright.example'];
 const manager = 'alex.kim@pipewright.example';
+
+function replaceOnce(text: string, from: string, to: string): string {
+  if (text.split(from).length !== 2) throw new Error(`expected exactly one ${JSON.stringify(from)} in the example config`);
+  return text.replace(from, to);
+}
 
 let env: TestWorkflowEnvironment;
 let sink: MailSink;
@@ -56,11 +64,13 @@ async function addLead(lead: object): Promise<string> {
   return added.stdout.trim();
 }
 
-async function show(id: string): Promise<{ stage: string; owner?: { email: string }; sla?: { status: string; due: string; escalatedTo?: string } }> {
+type Sla = { name: string; kind: string; status: string; due: string; rungs: { kind: string; status: string; to?: string[] }[] };
+async function show(id: string): Promise<{ stage: string; owner?: { email: string }; slas: Sla[] }> {
   const shown = await pipewright(['lead', 'show', id, '--json'], { env: cliEnv });
   expect(shown.code).toBe(0);
   return JSON.parse(shown.stdout);
 }
+const firstTouch = (s: { slas: Sla[] }) => s.slas.find((c) => c.kind === 'first-touch')!;
 
 test('an inbound lead reaches its SDR by e-mail, and a missed first touch reaches the manager', async () => {
   const lead = fittingLead();
@@ -75,24 +85,35 @@ test('an inbound lead reaches its SDR by e-mail, and a missed first touch reache
   const escalation = await sink.waitFor((m) => m.subject.startsWith('SLA breached') && m.text.includes(lead.email), 15_000);
   expect(escalation.to).toEqual([manager]);
   expect(escalation.cc).toEqual([owner]);
-  expect(await show(lead.email)).toMatchObject({ stage: 'working', sla: { status: 'breached', escalatedTo: manager } });
+  // The e-mail reaches the sink a moment before the journey records the rung as sent.
+  let shown = await show(lead.email);
+  for (const until = Date.now() + 10_000; firstTouch(shown).rungs.some((r) => r.kind === 'breach' && r.status === 'pending') && Date.now() < until; shown = await show(lead.email)) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  expect(shown.stage).toBe('working');
+  expect(firstTouch(shown)).toMatchObject({ name: 'inbound-first-touch', status: 'breached' });
+  expect(firstTouch(shown).rungs.find((r) => r.kind === 'breach')).toMatchObject({ status: 'sent', to: expect.arrayContaining([manager]) });
 
   const human = await pipewright(['lead', 'show', id], { env: cliEnv });
-  expect(human.stdout).toContain('SLA:     first touch due');
-  expect(human.stdout).toContain(`breached, escalated to ${manager}`);
+  expect(human.stdout).toContain(`SLA:     inbound-first-touch (first-touch) for ${owner}, due`);
+  expect(human.stdout).toMatch(/inbound-first-touch .*: breached\n/);
+  expect(human.stdout).toMatch(new RegExp(`\\n    breach \\S+: sent to ${manager.replace(/\./g, '\\.')}`));
 });
 
 test('a touch in time is recorded and no escalation follows', async () => {
   // An outbound lead: its 20 s SLA leaves a busy machine room to start the CLI and touch in time.
   const lead = fittingLead({ source: 'outbound' });
   const id = await addLead(lead);
-  await sink.waitFor((m) => m.text.includes(lead.email) && m.to.includes('jordan.lee@pipewright.example'));
-  expect(await pipewright(['lead', 'event', lead.email, 'touched'], { env: cliEnv })).toMatchObject({ code: 0 });
+  const bdr = 'jordan.lee@pipewright.example';
+  await sink.waitFor((m) => m.subject.startsWith('New outbound lead') && m.text.includes(lead.email) && m.to.includes(bdr));
+  expect((await show(id)).owner!.email).toBe(bdr);
+  // Only the owner's touch counts, so the BDR says who made it.
+  expect(await pipewright(['lead', 'event', lead.email, 'touched', '--by', bdr, '--channel', 'call'], { env: cliEnv })).toMatchObject({ code: 0 });
   const touched = await show(id);
-  expect(touched.sla!.status).toBe('met');
+  expect(firstTouch(touched)).toMatchObject({ name: 'outbound-first-touch', status: 'met' });
   // Past the deadline, and then some: still met, and the manager never heard.
-  await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(touched.sla!.due) - Date.now()) + 4_000));
-  expect((await show(id)).sla!.status).toBe('met');
+  await new Promise((r) => setTimeout(r, Math.max(0, Date.parse(firstTouch(touched).due) - Date.now()) + 4_000));
+  expect(firstTouch(await show(id)).status).toBe('met');
   expect(sink.messages.filter((m) => m.subject.startsWith('SLA breached') && m.text.includes(lead.email))).toHaveLength(0);
 });
 

@@ -58,7 +58,8 @@ test('a lead posted by a form starts its journey once, however often it is poste
   expect(await json(again)).toEqual({ leadId: `lead-${lead.email}`, started: false });
 
   const state = await json(await fetch(`${base}/leads/${encodeURIComponent(lead.email)}`));
-  expect(state).toMatchObject({ stage: 'working', status: 'RUNNING', sla: { status: 'pending' } });
+  expect(state).toMatchObject({ stage: 'working', status: 'RUNNING' });
+  expect(state.slas).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'inbound-first-touch', kind: 'first-touch', status: 'pending' })]));
 });
 
 test('a bad lead is answered 400 with every problem, and starts nothing', async () => {
@@ -77,9 +78,18 @@ test('events from a CRM reach the journey; unknown leads and events are refused 
   const lead = fittingLead();
   await post('/leads', lead);
   await sink.waitFor(sdrNoticeAbout(lead));
+  const show = async () => json(await fetch(`${base}/leads/${encodeURIComponent(lead.email)}`));
+  const firstTouch = (s: any) => s.slas.find((c: { kind: string }) => c.kind === 'first-touch');
+  const { owner } = await show();
+  // A touch that does not say who made it is kept, but only the owner's touch meets the SLA.
   expect((await post(`/leads/${encodeURIComponent(lead.email)}/events/touched`)).status).toBe(202);
-  const state = await json(await fetch(`${base}/leads/${encodeURIComponent(lead.email)}`));
-  expect(state.sla.status).toBe('met');
+  let state = await show();
+  expect(state.repTouches).toHaveLength(1);
+  expect(firstTouch(state).status).toBe('pending');
+  expect((await post(`/leads/${encodeURIComponent(lead.email)}/events/touched`, { by: owner.email, channel: 'call' })).status).toBe(202);
+  state = await show();
+  expect(firstTouch(state).status).toBe('met');
+  expect(state.repTouches).toEqual([expect.not.objectContaining({ by: expect.anything() }), expect.objectContaining({ by: owner.email, channel: 'call' })]);
 
   const unknownEvent = await post(`/leads/${encodeURIComponent(lead.email)}/events/meeting`);
   expect(unknownEvent.status).toBe(400);

@@ -1,19 +1,22 @@
 import type { Account } from '../config/account';
 import { placeholderProblem, renderMessage } from '../config/template';
-import { icpFit } from '../workflows/rules/icpFit';
+import { icpFit, type Icp } from '../workflows/legacy/icpFit';
 import { tierFor } from '../workflows/rules/tier';
 import { managerOf, nextInTurn, roleFor } from '../workflows/rules/team';
 import { exampleConfig, fittingLead } from './support/fixtures';
 
 const config = exampleConfig();
 
-describe('ICP fit', () => {
+// The ICP of config files before qualification was weighted: journeys of versions 1-3 still run on it.
+const icp: Icp = { industries: ['manufacturing', 'software', 'logistics'], regions: ['us-northeast', 'us-midwest', 'kr'], employees: { min: 20, max: 250 } };
+
+describe('ICP fit (journeys of versions 1-3)', () => {
   test('a lead matching industry, region and head count fits', () => {
-    expect(icpFit(fittingLead({ industry: ' Manufacturing ', region: 'KR', employees: 250 }), config.icp)).toEqual({ fits: true, misses: [] });
+    expect(icpFit(fittingLead({ industry: ' Manufacturing ', region: 'KR', employees: 250 }), icp)).toEqual({ fits: true, misses: [] });
   });
 
   test('every mismatch is named', () => {
-    const fit = icpFit(fittingLead({ industry: 'retail', region: 'us-west', employees: 19 }), config.icp);
+    const fit = icpFit(fittingLead({ industry: 'retail', region: 'us-west', employees: 19 }), icp);
     expect(fit.fits).toBe(false);
     expect(fit.misses).toEqual([
       'industry "retail" is not one of manufacturing, software, logistics',

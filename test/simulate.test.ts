@@ -9,14 +9,19 @@ import { formatTimeline, parseSimulatedEvents, simulate, simulationDurationMs, t
 import type { Account } from '../config/account';
 import { loadConfig } from '../config/load';
 import { ConfigSchema, type Config } from '../config/schema';
+import type { JourneyState } from '../workflows/messages';
 
+const SECOND = 1_000;
 const MINUTE = 60_000;
 const HOUR = 60 * MINUTE;
 const DAY = 24 * HOUR;
 
 const examples = join(packageRoot(), 'config', 'examples');
 const config = loadConfig(join(examples, 'default.yaml'));
-const lead = parseLead(JSON.parse(readFileSync(join(examples, 'leads', 'nurture.json'), 'utf8')));
+// The example's bakery (retail, us-west), at a head count within the ICP's: 30% of the fit weight is
+// grade C, which the example matrix nurtures while it shows no interest. (At its 12 employees it
+// matches no criterion: grade D, dropped at once.)
+const lead = parseLead({ ...JSON.parse(readFileSync(join(examples, 'leads', 'nurture.json'), 'utf8')), employees: 120 });
 const LA = 'America/Los_Angeles'; // the lead's region is us-west
 
 /**
@@ -106,25 +111,54 @@ describe('the timeline of a nurtured lead', () => {
   });
 
   test('a reply on day 4 stops the cadence: the e-mails due before it went out, then the SDR is told and, untouched, the manager', async () => {
-    const replied = await simulate({ config, lead, start, events: [{ after: '4d', event: 'replied' }], onProgress });
+    // Two hours past the reply: the first rungs of the SLA ladder, and where the journey stands.
+    const replied = await simulate({ config, lead, start, until: '98h', events: [{ after: '4d', event: 'replied' }], onProgress });
     const dayFour = start.getTime() + 4 * DAY;
     const before = emails(plain.touches).filter((t) => Date.parse(t.at) < dayFour);
     expect(before.length).toBeGreaterThan(0);
     // The same e-mails at the same minutes (a timer fires a few milliseconds after its time, differently each run).
     const same = (touches: SimulatedTouch[]) => touches.map((t) => ({ ...t, at: t.at.slice(0, 16), local: t.local.slice(0, 16) }));
     expect(same(emails(replied.touches))).toEqual(same(before));
-    const internal = replied.touches.filter((t) => t.kind !== 'touch');
-    expect(internal.map((t) => [t.kind, t.channel, t.to, t.contact])).toEqual([
+    // Nobody touched the lead after the reply: it is bound to end as inactive 90 days after the reply,
+    // its last sign of life (handing it from rep to rep is no sign of life).
+    const { state } = replied.outcome as { status: string; state: JourneyState };
+    expect(replied.outcome).toMatchObject({ status: 'running' });
+    expect(state).toMatchObject({ stage: 'working', repliedAt: expect.any(String) });
+    expect(Math.abs(Date.parse(state.repliedAt!) - dayFour)).toBeLessThan(MINUTE);
+    expect(state.next).toEqual({ what: 'ends as inactive unless something happens', dueAt: new Date(Date.parse(state.lastActivityAt) + 90 * DAY).toISOString() });
+    expect(Math.abs(Date.parse(state.lastActivityAt) - Date.parse(state.repliedAt!))).toBeLessThan(MINUTE);
+    // The ladder's first 35 minutes after the reply, each message at the time it went.
+    const internal = replied.touches.filter((t) => t.kind !== 'touch' && Date.parse(t.at) < dayFour + 36 * MINUTE);
+    const mina = 'mina.park@pipewright.example';
+    const sam = 'sam.rivera@pipewright.example';
+    const manager = 'alex.kim@pipewright.example';
+    expect(internal.map((t) => [t.kind, t.step, t.channel, t.to, t.contact])).toEqual([
       // The reply makes the lead inbound: the first SDR in turn hears of it, and the 5-minute SLA starts.
-      ['rep-notice', 'email', 'mina.park@pipewright.example', lead.email],
-      ['escalation', 'email', 'alex.kim@pipewright.example', lead.email],
+      ['rep-notice', 'rep-notice', 'email', mina, lead.email],
+      // Half the time gone: a reminder to the SDR. At the deadline the manager hears (by e-mail: a C lead is not urgent).
+      ['team', 'sla-reminder', 'email', mina, lead.email],
+      ['escalation', 'escalation', 'email', manager, lead.email],
+      // Still untouched 30 minutes after the assignment: the next SDR takes it, and all three hear.
+      ['rep-notice', 'rep-notice', 'email', sam, lead.email],
+      ['team', 'reassignment', 'email', mina, lead.email],
+      ['team', 'reassignment', 'email', sam, lead.email],
+      ['team', 'reassignment', 'email', manager, lead.email],
+      ['team', 'sla-reminder', 'email', sam, lead.email],
+      ['escalation', 'escalation', 'email', manager, lead.email],
     ]);
+    // Measured from the first notice, which the simulator records when its activity is scheduled,
+    // a few hundred milliseconds after the assignment the SLA clocks start from.
+    const after = (i: number) => Date.parse(internal[i]!.at) - Date.parse(internal[0]!.at) + SECOND;
     expect(Math.abs(Date.parse(internal[0]!.at) - dayFour)).toBeLessThan(MINUTE);
-    expect(Date.parse(internal[1]!.at) - Date.parse(internal[0]!.at)).toBeGreaterThanOrEqual(5 * MINUTE);
-    expect(Date.parse(internal[1]!.at) - Date.parse(internal[0]!.at)).toBeLessThan(6 * MINUTE);
-    expect(replied.touches.at(-1)).toBe(internal[1]);
-    // Nobody touched the lead after that: it ends as inactive 90 days on.
-    expect(replied.outcome).toMatchObject({ status: 'completed', outcome: 'inactive' });
+    expect(after(1)).toBeGreaterThanOrEqual(2.5 * MINUTE);
+    expect(after(1)).toBeLessThan(3 * MINUTE);
+    expect(after(2)).toBeGreaterThanOrEqual(5 * MINUTE);
+    expect(after(2)).toBeLessThan(6 * MINUTE);
+    for (const i of [3, 4, 5, 6]) expect(Math.round(after(i) / MINUTE)).toBe(30);
+    expect(Math.round(after(7) / MINUTE)).toBe(33);
+    expect(Math.round(after(8) / MINUTE)).toBe(35);
+    expect(internal[2]!.detail).toMatch(/^SLA breached: .* not followed up by Mina Park$/);
+    expect(internal[8]!.detail).toMatch(/^SLA breached: .* not followed up by Sam Rivera$/);
     expect(formatTimeline(replied.touches).some((l) => / email {2}rep-notice +\(rep-notice\) +-> mina\.park@pipewright\.example/.test(l))).toBe(true);
   });
 });

@@ -358,7 +358,8 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     state.queued = undefined;
     state.notice = undefined;
     state.stage = why === 'meeting' ? 'meeting' : 'working';
-    sawActivity(why === 'reassign' ? 'reassigned' : why === 'meeting' ? 'handed-off' : 'assigned', {
+    // Not a sign of life from the lead or the rep: an untouched lead still ends as inactive.
+    journal.add(why === 'reassign' ? 'reassigned' : why === 'meeting' ? 'handed-off' : 'assigned', {
       rep: answer.rep.email,
       pool: answer.pool,
       rule: answer.rule,
@@ -367,13 +368,13 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
       skipped: answer.skipped,
     });
     // The SLA clocks start at assignment, not when the rep's notice happens to be delivered.
-    startSlas(answer.rep);
+    startSlas(answer.rep, why === 'route');
   }
 
-  function startSlas(rep: TeamMember): void {
+  function startSlas(rep: TeamMember, reassign: boolean): void {
     stopSlas();
     const start = Date.parse(state.owner!.assignedAt);
-    state.slas = clocksFor(slaHost, rep, start, ['first-touch', 'persistence']);
+    state.slas = clocksFor(slaHost, rep, start, ['first-touch', 'persistence'], { reassign });
   }
   function stopSlas(): void {
     for (const sla of state.slas) if (sla.status === 'pending') sla.status = 'stopped';
@@ -387,6 +388,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     lead,
     grade: () => state.qualification?.fit.grade,
     touches: () => state.repTouches,
+    notice: () => state.notice,
     tell,
     journal,
     // Only waits: the journey's own loop writes the journal, so two loops never flush it at once.
@@ -460,7 +462,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
 
   /** A reply while a rep works the lead starts the follow-up SLA, on its own clock. */
   function followUpReply(rep: TeamMember): void {
-    const clocks = clocksFor(slaHost, rep, Date.parse(state.repliedAt!), ['reply-follow-up']);
+    const clocks = clocksFor(slaHost, rep, Date.parse(state.repliedAt!), ['reply-follow-up'], { reassign: state.previousOwners.length === 0 });
     if (clocks.length === 0) return;
     state.slas = [...state.slas.filter((s) => !(s.kind === 'reply-follow-up' && s.status === 'pending')), ...clocks];
     void (slaScope ?? CancellationScope.current()).run(() => Promise.all(clocks.map((sla) => watchSla(slaHost, sla, rep)))).catch((err) => {

@@ -18,6 +18,8 @@ export interface SlaHost {
   grade(): Grade | undefined;
   /** Every touch reported on the lead, whoever made it. */
   touches(): RepTouch[];
+  /** How the owner's notice of the lead went: a breach tells the manager when it never arrived. */
+  notice(): { status: string; detail?: string } | undefined;
   /** Sends a message once per key; answers how it went. */
   tell(what: string, message: TeamMessage, recipient: string): Promise<string>;
   journal: Journal;
@@ -36,11 +38,15 @@ export function calendarOf(config: Config, rep: TeamMember): OwnerCalendar {
 }
 
 /** New clocks of these kinds for the owner, from `start`, for every policy that covers the lead. */
-export function clocksFor(host: SlaHost, rep: TeamMember, start: number, kinds: SlaKind[]): SlaClock[] {
+/**
+ * `reassign: false` for an owner who got the lead by reassignment or handoff: the ladder then ends
+ * at the manager, so an untouched lead is not passed between reps for ever.
+ */
+export function clocksFor(host: SlaHost, rep: TeamMember, start: number, kinds: SlaKind[], options: { reassign: boolean }): SlaClock[] {
   return policiesFor(host.config.sla.policies, host.lead, host.grade())
     .filter((policy) => kinds.includes(policy.kind))
     .map((policy) => {
-      const { due, rungs } = ladderFor(policy, start, calendarOf(host.config, rep));
+      const { due, rungs } = ladderFor(options.reassign ? policy : { ...policy, reassignAfter: undefined }, start, calendarOf(host.config, rep));
       return {
         name: policy.name,
         kind: policy.kind,
@@ -94,7 +100,7 @@ export async function watchSla(host: SlaHost, sla: SlaClock, rep: TeamMember): P
       sla.status = 'breached';
       journal.add('sla-breached', { sla: sla.name, kind: sla.kind, rep: rep.email, due: sla.due, manager: manager.email, touches: sla.touches, needed: sla.needed });
       host.publish();
-      const breach = { kind: 'escalation' as const, sla: sla.name, slaKind: sla.kind, due: sla.due, rep, manager, touches: sla.touches, needed: sla.needed };
+      const breach = { kind: 'escalation' as const, sla: sla.name, slaKind: sla.kind, due: sla.due, rep, manager, touches: sla.touches, needed: sla.needed, notice: host.notice() };
       const results = [await host.tell(keyOf(i, manager.email), { ...breach, channel: 'email' }, manager.email)];
       rung.to = [manager.email];
       // Urgent grades reach the manager's phone too, under a key of its own.

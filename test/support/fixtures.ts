@@ -30,7 +30,7 @@ export function sandboxConfig(): Config {
 }
 
 let n = 0;
-/** A lead that fits the example ICP, with an address no other test uses. */
+/** A lead that fits the example ICP (industry, region and head count: grade A, routed at once), with an address no other test uses. */
 export function fittingLead(overrides: Partial<Lead> = {}): Lead {
   n++;
   return {
@@ -46,7 +46,7 @@ export function fittingLead(overrides: Partial<Lead> = {}): Lead {
   };
 }
 
-/** A lead outside the example ICP: it belongs in the nurture cadence. */
+/** A lead outside the example ICP's industries: grade B (60% of the fit weight), and while it shows no interest it belongs in the nurture cadence. */
 export function nurtureLead(overrides: Partial<Lead> = {}): Lead {
   return fittingLead({ industry: 'retail', company: `Corner Shop ${++n}`, ...overrides });
 }
