@@ -9,6 +9,7 @@ export interface PoolCandidate {
   cap: number;
   timezone: string;
   workingHours: WorkingHours;
+  /** ISO date the rep left the team, e.g. "2026-10-01". */
   left?: string;
 }
 

@@ -3,7 +3,8 @@
 // clock come in as arguments), so the store can run it under its lock and workflows can bundle it.
 import type { Lead } from '../../config/lead';
 import { TEXT_FIT_FIELDS, type Grade } from '../../config/qualification';
-import type { Routing, Strategy, WorkingHours } from '../../config/routing';
+import type { PoolCandidate } from '../../config/pools';
+import type { Routing, Strategy } from '../../config/routing';
 import { WEEKDAYS, type Tier } from '../../config/sending';
 import { isWorkingTime } from './businessHours';
 import { localIso } from './sendWindow';
@@ -47,15 +48,7 @@ function matches(when: Routing['rules'][number]['when'], { lead, grade, tier }: 
 }
 
 /** A pool member as the active config describes them, with the defaults already filled in. */
-export interface Candidate {
-  email: string;
-  weight: number;
-  cap: number;
-  timezone: string;
-  workingHours: WorkingHours;
-  /** ISO date the rep left the team, e.g. "2026-10-01". */
-  left?: string;
-}
+export type Candidate = PoolCandidate;
 
 /** A candidate with what the store knows of them right now. */
 export interface CandidateFacts extends Candidate {
