@@ -16,7 +16,7 @@ import { fittingLead, sandboxConfig } from './support/fixtures';
 import { embeddedTestStore, type TestStore } from './support/store';
 import { bundleWorkflows, devServerEnv, testWorker } from './support/temporal';
 
-jest.setTimeout(600_000);
+jest.setTimeout(900_000);
 
 const LEADS = 1_000;
 const CAP = 240;
@@ -29,6 +29,9 @@ const config: Config = (() => {
   const c = structuredClone(sandboxConfig());
   c.team = [...c.team.filter((m) => m.role !== 'sdr'), ...reps];
   c.routing.pools['sdr-team'] = { strategy: 'round-robin', members: reps.map((r) => r.email) };
+  // No SLA clocks here (test/routingSla.test.ts climbs the ladder): on a loaded machine the burst can
+  // outlast the 5-minute first touch, and reminders and reassignments would move leads mid-count.
+  c.sla.policies = [];
   return c;
 })();
 
@@ -58,7 +61,7 @@ afterAll(async () => {
   await env?.teardown();
 });
 
-async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, ms = 240_000): Promise<T> {
+async function eventually<T>(read: () => Promise<T>, ok: (value: T) => boolean, what: string, ms = 600_000): Promise<T> {
   const deadline = Date.now() + ms;
   for (;;) {
     const value = await read();
