@@ -23,7 +23,7 @@ import type { Config } from '../config/schema';
 import { openStore } from '../store';
 import { startEmbeddedStore } from '../store/embedded';
 import { createWorker } from '../worker/worker';
-import { burst, machineLoad, mib, ms, positiveInt, rateList, SERVER_LOG, sleep, summary, waitForCount } from './measure';
+import { burst, machineLoad, mib, ms, onInterrupt, positiveInt, rateList, SERVER_LOG, sleep, summary, waitForCount } from './measure';
 import type { BenchActivities } from './workflows';
 
 const DRAIN_TARGET = 0.7;
@@ -115,6 +115,10 @@ async function main(options: Options): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pipewright-bench-'));
   // The same storage `pipewright dev` uses: a SQLite file in WAL mode.
   const env = await startDevServer({ dbFilename: join(dataDir, 'temporal.sqlite'), log: SERVER_LOG }, console.error);
+  onInterrupt(async () => {
+    await env.teardown();
+    rmSync(dataDir, { recursive: true, force: true });
+  });
 
   /** When each lead's rep notice arrived; any other mail about a bench lead is counted apart. */
   const notifiedAt = new Map<string, number>();

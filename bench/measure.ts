@@ -228,3 +228,24 @@ export async function machineLoad(): Promise<string> {
 
 /** The dev server's own log: errors only, so warnings of a loaded server do not bury the progress bars. */
 export const SERVER_LOG = { format: 'pretty', level: 'error' } as const;
+
+const cleanups = new Set<() => Promise<unknown> | unknown>();
+let interrupted = false;
+
+/**
+ * Runs `cleanup` if the bench is interrupted (SIGINT, SIGTERM) before the returned function is
+ * called, so a stopped bench leaves no dev server, worker or data folder behind.
+ */
+export function onInterrupt(cleanup: () => Promise<unknown> | unknown): () => void {
+  if (cleanups.size === 0 && !interrupted) {
+    for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+      process.once(signal, () => {
+        interrupted = true;
+        console.error(`\n${signal}: stopping the bench's servers and worker`);
+        void Promise.allSettled([...cleanups].reverse().map(async (c) => c())).then(() => process.exit(signal === 'SIGINT' ? 130 : 143));
+      });
+    }
+  }
+  cleanups.add(cleanup);
+  return () => cleanups.delete(cleanup);
+}

@@ -46,6 +46,7 @@ import {
   progress,
   RssSampler,
   SERVER_LOG,
+  onInterrupt,
   sleep,
   sqliteBytes,
   summary,
@@ -139,6 +140,7 @@ export async function runScale(options: ScaleOptions): Promise<void> {
   });
   writeFileSync(bundlePath, code);
   const results: RunResult[] = [];
+  const forget = onInterrupt(() => rmSync(root, { recursive: true, force: true }));
   try {
     for (const setting of options.cache) {
       const cache = { ...setting, ...(setting.heapMiB === undefined && options.workerHeap !== undefined && { heapMiB: options.workerHeap }) };
@@ -151,6 +153,7 @@ export async function runScale(options: ScaleOptions): Promise<void> {
     }
   } finally {
     rmSync(root, { recursive: true, force: true });
+    forget();
   }
   report(options, results);
 }
@@ -164,6 +167,8 @@ class WorkerProcess {
   readonly ready: Promise<void>;
 
   constructor(readonly child: ChildProcess) {
+    // A message to a worker that has just ended is dropped, not thrown: check() reports the end.
+    child.on('error', () => undefined);
     this.ready = new Promise<void>((resolve, reject) => {
       child.on('message', (message: FromScaleWorker) => {
         if (message.type === 'ready') {
@@ -183,21 +188,25 @@ class WorkerProcess {
 
   /** Throws once the worker process has ended: nothing more will happen. */
   check(): void {
-    if (this.child.exitCode !== null || this.child.signalCode !== null) {
+    if (this.ended) {
       throw new Error(`the worker process ended (${this.child.signalCode ?? `exit code ${this.child.exitCode}`}); its log is above`);
     }
   }
 
+  get ended(): boolean {
+    return this.child.exitCode !== null || this.child.signalCode !== null;
+  }
+
   send(message: ToScaleWorker): void {
-    this.child.send(message);
+    if (this.child.connected) this.child.send(message);
   }
 
   async stop(): Promise<void> {
-    if (this.child.exitCode !== null) return;
+    if (this.ended) return;
     const exited = new Promise((resolve) => this.child.once('exit', resolve));
     this.send({ type: 'stop' });
     await Promise.race([exited, sleep(30_000)]);
-    if (this.child.exitCode === null) this.child.kill('SIGKILL');
+    if (!this.ended) this.child.kill('SIGKILL');
   }
 }
 
@@ -212,6 +221,10 @@ async function scaleRun(options: ScaleOptions, cache: CacheSetting, config: Retu
   const env = await startDevServer({ dbFilename, log: SERVER_LOG }, console.error);
   let worker: WorkerProcess | undefined;
   const samplers: RssSampler[] = [];
+  const forget = onInterrupt(async () => {
+    worker?.child.kill('SIGKILL');
+    await env.teardown();
+  });
   try {
     const serverPid = findServerPid(dbFilename);
     if (!serverPid) console.error(`could not find the dev server's process (looked for start-dev with ${dbFilename}); its memory is not reported`);
@@ -343,6 +356,7 @@ async function scaleRun(options: ScaleOptions, cache: CacheSetting, config: Retu
     for (const s of samplers) s.stop();
     await worker?.stop();
     await env.teardown();
+    forget();
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
