@@ -1,7 +1,8 @@
 // The operator's side of a journey: start one for a lead, ask where it is, tell it what happened.
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
-import { LeadSchema, leadJourneyId, type Lead } from '../config/lead';
+import { LeadSchema, type Lead } from '../config/lead';
+import { leadJourneyId } from '../config/vocabulary';
 import { BantSchema } from '../config/qualification';
 import type { Config } from '../config/schema';
 import { parseOrThrow } from '../config/validation';

@@ -1,5 +1,7 @@
 import { z } from 'zod';
-import { DurationSchema, isDuration } from './duration';
+import { isDuration } from './duration';
+import { DurationSchema } from './durationSchema';
+import { NEXT_BUSINESS_DAY, STEP_KINDS } from './vocabulary';
 
 // A cadence is data: a list of steps that one engine (workflows/cadence/) walks. Each step has a
 // stable id, so a live cadence can be edited and running journeys moved to the new definition by id.
@@ -11,8 +13,6 @@ export type CadenceExit = (typeof CADENCE_EXITS)[number];
 /** Events a branch step can look for. */
 export const BRANCH_EVENTS = ['opened', 'clicked', 'replied', 'touched', 'meeting-booked'] as const;
 export const TASK_CHANNELS = ['call', 'linkedin', 'other'] as const;
-export const STEP_KINDS = ['email', 'sms', 'task', 'wait', 'branch', 'exit'] as const;
-export type StepKind = (typeof STEP_KINDS)[number];
 
 const StepId = z
   .string()
@@ -21,7 +21,6 @@ const TemplateRef = z.string().min(1);
 /** One template, or variants that rotate so a contact never gets the same one twice in a row. */
 const Templates = z.union([TemplateRef, z.array(TemplateRef).min(1)], { error: 'expected a template name or a list of template names' });
 
-export const NEXT_BUSINESS_DAY = 'next-business-day';
 const WAIT_HINT = `expected a duration such as "3d" (a whole number, then s, m, h, d or w), or "${NEXT_BUSINESS_DAY}"`;
 
 const BranchSchema = z
@@ -94,12 +93,3 @@ export const CadenceSchema = z
 
 export type Cadence = z.infer<typeof CadenceSchema>;
 export type CadenceStep = z.infer<typeof CadenceStepSchema>;
-
-export function stepKind(step: CadenceStep): StepKind {
-  return STEP_KINDS.find((kind) => step[kind] !== undefined)!;
-}
-
-/** The template names a step may use, in rotation order. */
-export function variantsOf(ref: string | string[]): string[] {
-  return typeof ref === 'string' ? [ref] : ref;
-}

@@ -1,7 +1,8 @@
 // What changed between two configs, in the words a marketer reviews a change in: which cadences
 // and which of their steps (by step id, so a renamed template or a moved step reads as such), which
 // templates, and which other sections. Pure: both sides are validated configs.
-import { stepKind, variantsOf, type Cadence, type CadenceExit, type CadenceStep } from './cadence';
+import type { Cadence, CadenceExit, CadenceStep } from './cadence';
+import { stepKind, variantsOf } from './vocabulary';
 import type { Config } from './schema';
 
 /** The top-level sections compared as a whole (said changed or not), in the order they are reported. */

@@ -1,5 +1,3 @@
-import { z } from 'zod';
-
 // Durations as marketing ops write them in the config file: a whole number and a unit, "5m", "3d".
 // Kept deliberately small (no "1.5h", no "3 days") so a typo is an error, not a surprise.
 const UNIT_MS = { s: 1_000, m: 60_000, h: 3_600_000, d: 86_400_000, w: 604_800_000 } as const;
@@ -30,5 +28,3 @@ export function formatDuration(ms: number): string {
   }
   return parts.join(' ');
 }
-
-export const DurationSchema = z.string({ error: DURATION_HINT }).refine(isDuration, { error: DURATION_HINT });

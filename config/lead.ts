@@ -25,8 +25,3 @@ export const LeadSchema = z.strictObject({
 });
 
 export type Lead = z.infer<typeof LeadSchema>;
-
-/** The one journey per lead: adding the same lead twice finds the same workflow. */
-export function leadJourneyId(lead: Pick<Lead, 'email'>): string {
-  return `lead-${lead.email.trim().toLowerCase()}`;
-}

@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { DurationSchema } from './duration';
+import { DurationSchema } from './durationSchema';
+import { NUMBER_FIT_FIELDS, TEXT_FIT_FIELDS } from './vocabulary';
 
 // How marketing ops decide who is a good lead: fit (weighted ICP criteria, a grade A-D), interest
 // (a behaviour score that decays), BANT, and the matrix that crosses fit with interest.
@@ -14,9 +15,6 @@ export type InterestLevel = (typeof INTEREST_LEVELS)[number];
 export const CELL_ACTIONS = ['route', 'nurture', 'drop'] as const;
 export type CellAction = (typeof CELL_ACTIONS)[number];
 
-/** Lead fields a fit criterion may test: text fields by list, numbers by range. */
-export const TEXT_FIT_FIELDS = ['industry', 'region', 'country', 'source', 'title', 'company'] as const;
-export const NUMBER_FIT_FIELDS = ['employees'] as const;
 
 const FitCriterion = z.union(
   [

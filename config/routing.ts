@@ -1,7 +1,8 @@
 import { z } from 'zod';
-import { DurationSchema } from './duration';
-import { GRADES, TEXT_FIT_FIELDS } from './qualification';
-import { TIERS, WEEKDAYS } from './sending';
+import { DurationSchema } from './durationSchema';
+import { GRADES } from './qualification';
+import { TIERS } from './sending';
+import { TEXT_FIT_FIELDS, WEEKDAYS } from './vocabulary';
 
 // Who gets a lead: ordered rules on lead and account fields choose a pool; the pool's strategy
 // chooses a rep among those who are in, not away, inside working hours and under their cap.

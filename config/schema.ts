@@ -1,6 +1,7 @@
 import { z } from 'zod';
-import { CadenceSchema, stepKind, variantsOf } from './cadence';
-import { DurationSchema } from './duration';
+import { CadenceSchema } from './cadence';
+import { stepKind, variantsOf } from './vocabulary';
+import { DurationSchema } from './durationSchema';
 import { isTimeZone, SendingSchema, TiersSchema } from './sending';
 import { placeholderProblem, templatePlaceholders } from './template';
 import { QualificationSchema } from './qualification';

@@ -1,9 +1,8 @@
 import { z } from 'zod';
-import { DurationSchema } from './duration';
+import { DurationSchema } from './durationSchema';
+import { WEEKDAYS } from './vocabulary';
 
 // When and how often Pipewright may reach a contact, and which accounts get which outbound program.
-
-export const WEEKDAYS = ['mon', 'tue', 'wed', 'thu', 'fri', 'sat', 'sun'] as const;
 
 const WINDOW = /^([01]\d|2[0-3]):([0-5]\d)-([01]\d|2[0-4]):([0-5]\d)$/;
 const Window = z

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DurationSchema } from './duration';
+import { DurationSchema } from './durationSchema';
 import { GRADES } from './qualification';
 
 // What sales promises marketing (DOMAIN.md: follow up within X minutes, at least X calls in the

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { parseConfig } from '../config/load';
-import { LeadSchema, leadJourneyId } from '../config/lead';
+import { LeadSchema } from '../config/lead';
+import { leadJourneyId } from '../config/vocabulary';
 import { ValidationError, parseOrThrow } from '../config/validation';
 import { durationMs, formatDuration } from '../config/duration';
 import { exampleConfigFile } from './support/fixtures';

@@ -5,7 +5,7 @@
 import { condition, continueAsNew, proxyActivities, setHandler, workflowInfo } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import { durationMs } from '../config/duration';
-import { leadJourneyId } from '../config/lead';
+import { leadJourneyId } from '../config/vocabulary';
 import type { TeamMember } from '../config/schema';
 import { finish, runCadence, sleeper, type CadenceHost } from './cadence/engine';
 import { applyMigration, migrationAnswer } from './cadence/migration';

@@ -4,13 +4,13 @@
 import { condition, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { TouchResult } from '../../activities/touch';
-import { NEXT_BUSINESS_DAY, stepKind, variantsOf, type Cadence, type CadenceStep, type StepKind } from '../../config/cadence';
+import type { Cadence, CadenceStep } from '../../config/cadence';
+import { NEXT_BUSINESS_DAY, stepKind, variantsOf, WEEKDAYS, type StepKind } from '../../config/vocabulary';
 import { durationMs } from '../../config/duration';
 import type { Config, TeamMember } from '../../config/schema';
 
 /** What the engine reads of a config: any journey version's config has these. */
 export type CadenceConfig = Pick<Config, 'cadences' | 'templates' | 'sending' | 'sms' | 'unsubscribe' | 'sender'>;
-import { WEEKDAYS } from '../../config/sending';
 import type { TemplateContext } from '../../config/template';
 import { MESSAGE_DELIVERY, settled, STORE_CALL } from '../history';
 import { localIso, nextBusinessDay, nextOpening, type Opening, type SendRules } from '../rules/sendWindow';

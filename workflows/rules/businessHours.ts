@@ -3,7 +3,7 @@
 // hand-made offsets), so DST changes come for free.
 
 import type { WorkingHours } from '../../config/routing';
-import { WEEKDAYS } from '../../config/sending';
+import { WEEKDAYS } from '../../config/vocabulary';
 import { isoWeekday, offsetAt, offsetChange, wallAt } from './sendWindow';
 
 const DAY = 86_400_000;

@@ -2,10 +2,11 @@
 // chooses a rep among the members who may take one now. Pure and deterministic (every fact and the
 // clock come in as arguments), so the store can run it under its lock and workflows can bundle it.
 import type { Lead } from '../../config/lead';
-import { TEXT_FIT_FIELDS, type Grade } from '../../config/qualification';
+import type { Grade } from '../../config/qualification';
 import type { PoolCandidate } from '../../config/pools';
 import type { Routing, Strategy } from '../../config/routing';
-import { WEEKDAYS, type Tier } from '../../config/sending';
+import type { Tier } from '../../config/sending';
+import { TEXT_FIT_FIELDS, WEEKDAYS } from '../../config/vocabulary';
 import { isWorkingTime } from './businessHours';
 import { localIso } from './sendWindow';
 
