@@ -23,7 +23,8 @@ import type { Config } from '../config/schema';
 import { openStore } from '../store';
 import { startEmbeddedStore } from '../store/embedded';
 import { createWorker } from '../worker/worker';
-import { burst, machineLoad, mib, ms, onInterrupt, positiveInt, rateList, SERVER_LOG, sleep, summary, waitForCount } from './measure';
+import { burst, findServerPid, machineLoad, mib, ms, onInterrupt, processCpuMs, positiveInt, rateList, SERVER_LOG, sleep, summary, waitForCount } from './measure';
+import { saveProfile, startProfile } from './profile';
 import type { BenchActivities } from './workflows';
 
 const DRAIN_TARGET = 0.7;
@@ -39,6 +40,7 @@ const program = new Command('npm run bench --')
   .option('--patience <s>', 'give up waiting for rep notices after this many seconds without a new one', positiveInt, 60)
   .addOption(new Option('--config <file>', 'the config file the leads follow').default(join(packageRoot(), 'config', 'examples', 'default.yaml'), 'config/examples/default.yaml'))
   .option('--rep-cap <n>', "open leads each rep may hold in the bench, instead of the config's cap (a full pool queues leads, and the bench adds thousands)", positiveInt, 1_000_000)
+  .option('--cpu-profile <file>', "profile the bench process's main thread (activities, store, client, SMTP sink) during the burst and steady phases, write it to FILE for Chrome's DevTools, and print its busiest packages")
   .option('--scale <n>', 'run the scale mode instead, with N waiting journeys: the same as `npm run bench:scale -- --journeys N` (see `npm run bench:scale -- --help`)', positiveInt)
   .addHelpText(
     'after',
@@ -65,6 +67,7 @@ interface Options {
   config: string;
   repCap: number;
   scale?: number;
+  cpuProfile?: string;
 }
 
 const taskQueue = 'bench';
@@ -115,6 +118,16 @@ async function main(options: Options): Promise<void> {
   const dataDir = mkdtempSync(join(tmpdir(), 'pipewright-bench-'));
   // The same storage `pipewright dev` uses: a SQLite file in WAL mode.
   const env = await startDevServer({ dbFilename: join(dataDir, 'temporal.sqlite'), log: SERVER_LOG }, console.error);
+  const serverPid = findServerPid(join(dataDir, 'temporal.sqlite'));
+  /** CPU used so far by the dev server, and by this process (worker, client, store, mail sink) on all its threads, in ms. */
+  const cpu = () => {
+    const own = process.cpuUsage();
+    return { server: serverPid ? processCpuMs(serverPid) : NaN, bench: (own.user + own.system) / 1000 };
+  };
+  const cpuPer = (before: ReturnType<typeof cpu>, n: number) => {
+    const after = cpu();
+    return { server: (after.server - before.server) / n, bench: (after.bench - before.bench) / n };
+  };
   onInterrupt(async () => {
     await env.teardown();
     rmSync(dataDir, { recursive: true, force: true });
@@ -156,6 +169,7 @@ async function main(options: Options): Promise<void> {
   console.log(`\n1. Baseline: ${leads} workflows of one no-op activity, ${concurrency} starts in flight, until all complete`);
   const baseline = await baselineWorker.runUntil(async () => {
     const startedAt = Date.now();
+    const cpuAtStart = cpu();
     const starts = await burst('baseline started', leads, concurrency, (i) =>
       env.client.workflow.start('benchOneActivity', { workflowId: `baseline-${i}`, taskQueue: baselineQueue }),
     );
@@ -165,7 +179,7 @@ async function main(options: Options): Promise<void> {
     let lastClose = 0;
     for await (const wf of env.client.workflow.list({ query: completedQuery })) lastClose = Math.max(lastClose, wf.closeTime?.getTime() ?? 0);
     const drainSeconds = (lastClose - startedAt) / 1000;
-    return { starts, completed, drainSeconds, drain: completed / drainSeconds };
+    return { starts, completed, drainSeconds, drain: completed / drainSeconds, cpu: cpuPer(cpuAtStart, leads) };
   });
 
   const worker = await createWorker({
@@ -179,11 +193,13 @@ async function main(options: Options): Promise<void> {
   });
   const cacheSize = worker.options.maxCachedWorkflows;
 
+  const stopProfile = options.cpuProfile ? await startProfile() : undefined;
   const results = await worker.runUntil(async () => {
     // 2. The same number of leads, until every rep's notice has reached the SMTP sink.
     console.log(`\n2. Burst: ${leads} leads, ${concurrency} adds in flight, until every rep notice reached the SMTP sink`);
     const burstLeads: string[] = [];
     const startedAt = Date.now();
+    const cpuAtStart = cpu();
     const adds = await burst('leads added', leads, concurrency, async () => {
       const l = lead('burst');
       burstLeads.push(l.email);
@@ -192,7 +208,7 @@ async function main(options: Options): Promise<void> {
     const notified = await waitForCount('rep notices at the sink', leads, () => burstLeads.filter((e) => notifiedAt.has(e)).length, patience * 1000);
     const lastNotice = Math.max(...burstLeads.map((e) => notifiedAt.get(e) ?? 0));
     const drainSeconds = (lastNotice - startedAt) / 1000;
-    const burstResult = { adds, notified, drainSeconds, drain: notified / drainSeconds, otherMail: otherTeamMail };
+    const burstResult = { adds, notified, drainSeconds, drain: notified / drainSeconds, otherMail: otherTeamMail, cpu: cpuPer(cpuAtStart, leads) };
 
     // 3. Steady phases, each after the previous one's journeys have all reached their reps.
     const steady = [];
@@ -225,6 +241,7 @@ async function main(options: Options): Promise<void> {
     return { burst: burstResult, steady };
   });
 
+  const profile = stopProfile && (await stopProfile());
   const b = results.burst;
   const ratio = b.drain / baseline.drain;
   const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
@@ -234,6 +251,9 @@ async function main(options: Options): Promise<void> {
   console.log(`  leads: added                       ${b.adds.perSecond.toFixed(1)}/s`);
   console.log(`  leads: drained (rep notified)      ${b.drain.toFixed(1)}/s  (${b.notified}/${leads} in ${b.drainSeconds.toFixed(1)} s)`);
   console.log(`  drain / baseline                   ${ratio.toFixed(2)}  (target >= ${DRAIN_TARGET}: ${verdict(ratio >= DRAIN_TARGET && b.notified === leads)})`);
+  const perItem = (c: { server: number; bench: number }) => `dev server ${c.server.toFixed(1)} ms, bench process ${c.bench.toFixed(1)} ms`;
+  console.log(`  CPU per baseline workflow          ${perItem(baseline.cpu)}`);
+  console.log(`  CPU per lead (to its rep notice)   ${perItem(b.cpu)}  (${(b.cpu.server / baseline.cpu.server).toFixed(1)}x and ${(b.cpu.bench / baseline.cpu.bench).toFixed(1)}x the baseline's)`);
   for (const s of results.steady) {
     const target = s.rate === P99_TARGET_RATE ? `  (target p99 <= ${P99_TARGET_MS} ms: ${verdict(s.latency.p99 <= P99_TARGET_MS && s.latency.n === s.total)})` : '';
     console.log(`  steady ${`${s.rate}/s`.padEnd(6)} add -> rep notice   p50 ${ms(s.latency.p50)}, p99 ${ms(s.latency.p99)}, max ${ms(s.latency.max)}${target}`);
@@ -245,6 +265,7 @@ async function main(options: Options): Promise<void> {
   console.log(`  bench process peak RSS              ${mib(process.resourceUsage().maxRSS * 1024)} (client, worker, mail sink and PGlite together)`);
   if (b.notified < leads) console.log(`  WARNING: ${leads - b.notified} burst leads had no rep notice ${patience} s after the last one`);
   console.log(`  machine before the start             ${loadAtStart}`);
+  if (profile) console.log(`\nMain thread of the bench process, by package (profile in ${options.cpuProfile}):\n${saveProfile(profile, options.cpuProfile!).map((l) => `  ${l}`).join('\n')}`);
 
   await sink.close();
   await store.close();

@@ -85,6 +85,17 @@ export function processMemory(pid: number): { rss: number; peak: number } {
   }
 }
 
+/** CPU time a process has used so far, user and system, on all its threads, from /proc/<pid>/stat (Linux), in ms. */
+export function processCpuMs(pid: number): number {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime are the 12th and 13th fields after the command name, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) * 10;
+  } catch {
+    return NaN;
+  }
+}
+
 /** Follows a process's RSS once a second, so a peak within a phase is seen (VmHWM covers its whole life). */
 export class RssSampler {
   private max = 0;

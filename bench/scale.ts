@@ -145,7 +145,7 @@ export async function runScale(options: ScaleOptions): Promise<void> {
     for (const setting of options.cache) {
       const cache = { ...setting, ...(setting.heapMiB === undefined && options.workerHeap !== undefined && { heapMiB: options.workerHeap }) };
       const heap = cache.heapMiB ? `, V8 heap limit ${cache.heapMiB} MiB` : '';
-      console.log(`\n=== ${options.journeys} waiting journeys, worker cache ${cache.size === 'default' ? "at the worker's default" : cache.size}${heap} ===`);
+      console.log(`\n=== ${options.journeys} waiting journeys, worker cache ${cache.size === 'default' ? "at Pipewright's default" : cache.size}${heap} ===`);
       const result = await scaleRun(options, cache, config, root, bundlePath);
       results.push(result);
       // Each run's figures as soon as they are in: a long series may be cut short.
@@ -464,7 +464,7 @@ if (require.main === module) {
     .addOption(
       new Option(
         '--cache <list>',
-        'worker setups to run, comma-separated: a cache size (maxCachedWorkflows; "default" is the worker\'s own), optionally @ the V8 heap limit in MiB (node --max-old-space-size, which the default cache size follows)',
+        'worker setups to run, comma-separated: a cache size (maxCachedWorkflows; "default" is Pipewright\'s, PIPEWRIGHT_WORKFLOW_CACHE or 1,000), optionally @ the V8 heap limit in MiB (node --max-old-space-size)',
       )
         .argParser(cacheList)
         .default(SCALE_DEFAULTS.cache, SCALE_DEFAULTS.cache.map(describeSetting).join(',')),

@@ -2,10 +2,9 @@
 // as `pipewright worker` runs: createWorker with a NativeConnection, the store through a pg pool and
 // mail through SMTP. The bench passes its settings as one JSON argument and talks to it over IPC.
 //
-// Two additions, both through a connection plugin (the SDK hands a connection's plugins every
-// Worker created on it), so createWorker itself is used unchanged:
-// - maxCachedWorkflows, when the bench asks for a size other than the worker's own default;
-// - benchTimerFired, the activity bench timers report their lateness with.
+// The cache size, when the bench asks for one other than Pipewright's default, goes to createWorker;
+// benchTimerFired, the activity bench timers report their lateness with, is added through a
+// connection plugin (the SDK hands a connection's plugins every Worker created on it).
 import { getHeapStatistics } from 'node:v8';
 import { Client, Connection } from '@temporalio/client';
 import { DefaultLogger, NativeConnection, Runtime, type NativeConnectionPlugin, type WorkerOptions, type WorkerPlugin } from '@temporalio/worker';
@@ -21,7 +20,7 @@ export interface ScaleWorkerArgs {
   storeUrl: string;
   smtpUrl: string;
   bundlePath: string;
-  /** Omitted: the worker's own default. */
+  /** Omitted: Pipewright's default (worker/workflowCache.ts). */
   maxCachedWorkflows?: number;
 }
 
@@ -47,7 +46,6 @@ async function main(): Promise<void> {
     name: 'pipewright-bench',
     configureWorker: (options: WorkerOptions): WorkerOptions => ({
       ...options,
-      ...(args.maxCachedWorkflows !== undefined && { maxCachedWorkflows: args.maxCachedWorkflows }),
       activities: { ...options.activities, benchTimerFired },
     }),
   };
@@ -64,6 +62,7 @@ async function main(): Promise<void> {
     mailer,
     store,
     workflowBundle: { codePath: args.bundlePath },
+    ...(args.maxCachedWorkflows !== undefined && { maxCachedWorkflows: args.maxCachedWorkflows }),
   });
 
   process.on('message', (message: ToScaleWorker) => {

@@ -4,6 +4,7 @@ import { createActivities } from '../activities';
 import type { Mailer } from '../activities/mail';
 import type { SmsSender } from '../activities/sms';
 import type { Store } from '../store';
+import { workflowCacheSize } from './workflowCache';
 
 export interface PipewrightWorkerOptions {
   connection: NativeConnection;
@@ -17,6 +18,8 @@ export interface PipewrightWorkerOptions {
   sms?: SmsSender;
   /** A prebuilt bundle (tests build one per file); otherwise the workflows are bundled at start. */
   workflowBundle?: WorkerOptions['workflowBundle'];
+  /** Journeys kept in memory between their tasks; by default PIPEWRIGHT_WORKFLOW_CACHE or 1,000 (workflowCache.ts). */
+  maxCachedWorkflows?: number;
 }
 
 export function workflowsPath(): string {
@@ -29,6 +32,7 @@ export async function createWorker(options: PipewrightWorkerOptions): Promise<Wo
     connection,
     namespace,
     taskQueue,
+    maxCachedWorkflows: options.maxCachedWorkflows ?? workflowCacheSize(),
     ...(workflowBundle ? { workflowBundle } : { workflowsPath: workflowsPath() }),
     activities: createActivities({ client, taskQueue, mailer, store, sms }),
   });
