@@ -12,6 +12,8 @@ export interface NotifyRepInput {
   rep: TeamMember;
   firstTouchDue?: string;
   sender: Config['sender'];
+  /** When the journey asked, by its clock: a local activity's own scheduled time is the worker's wall clock. */
+  at?: string;
 }
 
 export interface EscalationInput {

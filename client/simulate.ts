@@ -48,6 +48,7 @@ import type { AssignAnswer, AssignInput, ReleaseInput } from '../activities/rout
 import { teamEmail, type TeamMessageInput } from '../activities/teamMessages';
 import type { DigestResult } from '../activities/digest';
 import { signalFor } from './leads';
+import { untilSettled } from './settle';
 import { registerSearchAttributes } from './searchAttributes';
 import { ensureServer } from './servers';
 import { startTimeSkippingServer } from './timeSkippingServer';
@@ -343,6 +344,7 @@ async function run(
       skippedEvents.push(`${label}: after the end of the simulation (${new Date(capAt).toISOString()})`);
       continue;
     }
+    await untilSettled(handle);
     now = await env.currentTimeMs();
     if (at > now) await env.sleep(at - now);
     else if (at < start) {
@@ -358,6 +360,7 @@ async function run(
   }
 
   // The clock runs on to the cap: past the workflow's end nothing is left to wait for, so that part is instant.
+  await untilSettled(handle);
   now = await env.currentTimeMs();
   if (capAt > now) await env.sleep(capAt - now);
   const description = await handle.describe();
@@ -485,7 +488,7 @@ export function recordingActivities(client: Client, recorder: Recorder) {
     deliverRepNotice: async (input: Parameters<Activities['deliverRepNotice']>[0]): Promise<DeliveryResult> => {
       recorder.messages.push({
         // Within milliseconds; set to the rep's assignment time from the final state (see timeline).
-        at: scheduledAt(),
+        at: input.at ?? scheduledAt(),
         channel: 'email',
         kind: 'rep-notice',
         step: 'rep-notice',

@@ -36,7 +36,7 @@ beforeAll(async () => {
     // A dead address, refused the way a real SMTP server refuses one.
     startMailSink({
       rejectRecipient: (to) =>
-        to.startsWith('bounce.') ? '550 5.1.1 no such user here' : to.startsWith('busy.') ? '451 4.2.0 mailbox busy, try later' : undefined,
+        to.startsWith('bounce.') ? '550 5.1.1 no such user here' : to.startsWith('busy.') || deferOnce(to) ? '451 4.2.0 mailbox busy, try later' : undefined,
     }).then((s) => (sink = s)),
     embeddedTestStore().then((s) => (db = s)),
   ]);
@@ -59,6 +59,13 @@ afterAll(async () => {
  * whose journey ended under it would hold the clock for good.
  */
 const journeys: string[] = [];
+/** Addresses starting `once.` are deferred (451) the first time only. */
+const deferred = new Set<string>();
+function deferOnce(to: string): boolean {
+  if (!to.startsWith('once.') || deferred.has(to)) return false;
+  deferred.add(to);
+  return true;
+}
 afterEach(async () => {
   for (const id of journeys.splice(0)) {
     const handle = env.client.workflow.getHandle(id);
@@ -401,6 +408,22 @@ describe('delivery that can be trusted', () => {
     expect(Date.parse(firstTouch(await until(handle, escalated, 'the escalation'))!.due)).toBe(Date.parse(firstTouch(s)!.due));
     expect(escalation.text).toContain('The e-mail telling Gone Rep about this lead could not be delivered (bounced: 550');
     expect(await eventTypes(leadId)).toEqual(expect.arrayContaining(['assigned', 'bounced', 'notice-failed', 'sla-breached', 'sent', 'escalated']));
+  });
+
+  test('a rep notice the SMTP server defers leaves the workflow task and is retried as a regular activity, under the same key', async () => {
+    const once = { name: 'Once Rep', email: `once.${Date.now()}@pipewright.example`, role: 'sdr' as const, timezone: 'Asia/Seoul' };
+    const team = [...config.team.filter((m) => m.role !== 'sdr'), once];
+    const routing = { ...config.routing, pools: { ...config.routing.pools, 'sdr-team': { ...config.routing.pools['sdr-team']!, members: [once.email] } } };
+    const lead = fittingLead();
+    const { leadId } = await addLead(env.client, db.store, taskQueue, { ...config, team, routing }, lead);
+    journeys.push(leadId);
+    const handle = env.client.workflow.getHandle(leadId);
+    await until(handle, (x) => x.notice?.status === 'sent', 'the notice to be sent');
+    expect(mailTo(once.email).filter((m) => m.text.includes(lead.email))).toHaveLength(1);
+    const scheduled = ((await handle.fetchHistory()).events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
+    expect(scheduled).toEqual(['deliverRepNotice']);
+    const [notice] = (await db.store.sends({ journeyId: leadId })).filter((x) => x.kind === 'rep-notice');
+    expect(notice).toMatchObject({ status: 'sent', recipient: once.email, attempts: 2 });
   });
 
   test('a send retried after the SMTP server accepted it is not sent again', async () => {

@@ -5,6 +5,8 @@ import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { twilioSmsSender } from '../activities/sms';
 import { addLead } from '../client/leads';
 import { startMailSink, type MailSink, type ReceivedMail } from '../client/mailSink';
+import { untilSettled } from '../client/settle';
+import { temporal } from '@temporalio/proto';
 import type { Lead } from '../config/lead';
 import type { Config } from '../config/schema';
 import { journeyStateQuery, JOURNEY_VERSION, type JourneyInput, type JourneyState } from '../workflows/messages';
@@ -15,6 +17,8 @@ import { bundleWorkflows, testWorker, timeSkippingEnv } from './support/temporal
 import { startTwilioMock, type TwilioMock } from './support/twilioMock';
 
 jest.setTimeout(60_000);
+
+const { EventType } = temporal.api.enums.v1;
 
 const SECOND = 1_000;
 const MINUTE = 60 * SECOND;
@@ -63,9 +67,13 @@ function configWith(edit: (c: Config) => void): Config {
 }
 const onlyRep = (rep: { email: string }) => (c: Config) => void (c.routing.pools['sdr-team']!.members = [rep.email]);
 
+/** Every journey the tests started: the clock moves only when none of them is in a workflow task. */
+const started: ReturnType<typeof env.client.workflow.getHandle>[] = [];
 async function start(lead: Lead, config: Config = base) {
   const { leadId } = await addLead(env.client, db.store, taskQueue, config, lead);
-  return env.client.workflow.getHandle(leadId);
+  const handle = env.client.workflow.getHandle(leadId);
+  started.push(handle);
+  return handle;
 }
 type Handle = Awaited<ReturnType<typeof start>>;
 const state = (handle: Handle): Promise<JourneyState> => handle.query(journeyStateQuery);
@@ -80,8 +88,11 @@ async function until(handle: Handle, ok: (s: JourneyState) => boolean, what: str
     await new Promise((r) => setTimeout(r, 50));
   }
 }
-/** Moves the test server's clock. */
-const advance = (ms: number) => env.sleep(ms);
+/** Moves the test server's clock, once every journey has finished its workflow task. */
+async function advance(ms: number): Promise<void> {
+  for (const handle of started) await untilSettled(handle);
+  await env.sleep(ms);
+}
 
 /**
  * Ends a journey once its messages in flight have gone out. A journey that ends while its rep's
@@ -181,6 +192,30 @@ describe('the SLA ladder', () => {
     expect(mailAbout(lead, 'SLA breached')).toHaveLength(0);
     expect(mailAbout(lead, 'Reassigned:')).toHaveLength(0);
     expect((await state(handle)).owner!.email).toBe(mina.email);
+    await disqualify(handle);
+  });
+
+  test('the rep hears of a lead within its first workflow task, and events that end waits cancel no timer', async () => {
+    const lead = fittingLead();
+    const handle = await start(lead, configWith(onlyRep(mina)));
+    await sink.waitFor(about(lead, 'New inbound lead'));
+    await untilSettled(handle);
+    const types = async () => ((await handle.fetchHistory()).events ?? []).map((e) => EventType[e.eventType ?? 0]);
+    const before = await types();
+    // The assignment and the notice are local activities: markers in the first task, no activity task.
+    const firstTask = before.slice(0, before.indexOf('EVENT_TYPE_WORKFLOW_TASK_COMPLETED') + 1);
+    expect(firstTask).toEqual(['EVENT_TYPE_WORKFLOW_EXECUTION_STARTED', 'EVENT_TYPE_WORKFLOW_TASK_SCHEDULED', 'EVENT_TYPE_WORKFLOW_TASK_STARTED', 'EVENT_TYPE_WORKFLOW_TASK_COMPLETED']);
+    expect(before).not.toContain('EVENT_TYPE_ACTIVITY_TASK_SCHEDULED');
+    expect(before.filter((t) => t === 'EVENT_TYPE_MARKER_RECORDED').length).toBeGreaterThanOrEqual(2);
+    // Each event wakes every wait (the SLA clocks, the quiet spell); none of them cancels its timer.
+    await handle.signal('touched', { by: sam.email, channel: 'call' });
+    await handle.signal('opened');
+    await handle.signal('touched', { by: mina.email, channel: 'call' });
+    await until(handle, (x) => x.slas[0]!.status === 'met', 'the SLA to be met');
+    await untilSettled(handle);
+    const after = await types();
+    expect(after.filter((t) => t === 'EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED')).toHaveLength(3);
+    expect(after).not.toContain('EVENT_TYPE_TIMER_CANCELED');
     await disqualify(handle);
   });
 

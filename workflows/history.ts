@@ -1,6 +1,6 @@
 // What the lead journey, the account program and the cadence engine share: how their messages are
 // retried, when a long run continues as new, and how to say why a message gave up.
-import { ActivityCancellationType, ActivityFailure, isCancellation, proxyActivities, workflowInfo, type ActivityOptions } from '@temporalio/workflow';
+import { ActivityCancellationType, ActivityFailure, isCancellation, proxyActivities, workflowInfo, type ActivityOptions, type LocalActivityOptions } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { SendKind } from '../store/types';
 import { MAX_HISTORY_EVENTS } from './messages';
@@ -36,6 +36,18 @@ export const MESSAGE_DELIVERY: ActivityOptions = {
 
 /** Quick store writes and look-ups: retried until the store answers. */
 export const STORE_CALL: ActivityOptions = { startToCloseTimeout: '1 minute', retry: { maximumInterval: '1 minute' } };
+
+/**
+ * The same, run by the worker inside the workflow task (a local activity): no trip through the
+ * server's task queue, one marker in history. The store may be down for a while; the journey waits.
+ */
+export const LOCAL_STORE_CALL: LocalActivityOptions = { startToCloseTimeout: '30 seconds', retry: { maximumInterval: '1 minute' } };
+
+/**
+ * One quick try at a message inside the workflow task. Whatever it does not settle at once (SMTP
+ * slow or down) goes on as a regular activity with MESSAGE_DELIVERY's retries, under the same key.
+ */
+export const QUICK_DELIVERY: LocalActivityOptions = { startToCloseTimeout: '5 seconds', retry: { maximumAttempts: 1 } };
 
 const { settleFailedSend } = proxyActivities<Activities>(STORE_CALL);
 

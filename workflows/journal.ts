@@ -4,12 +4,9 @@
 import { proxyLocalActivities } from '@temporalio/workflow';
 import type { Activities } from '../activities';
 import type { JourneyEventType } from '../store/types';
+import { LOCAL_STORE_CALL } from './history';
 
-const { recordJourneyEvents } = proxyLocalActivities<Activities>({
-  startToCloseTimeout: '30 seconds',
-  // The store may be down for a while; the journey waits for it rather than losing its events.
-  retry: { maximumInterval: '1 minute' },
-});
+const { recordJourneyEvents } = proxyLocalActivities<Activities>(LOCAL_STORE_CALL);
 
 export interface JournalEntry {
   /** Unique per run and position, so a retried batch is stored once. */

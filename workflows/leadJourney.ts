@@ -1,9 +1,9 @@
 import {
   CancellationScope,
-  condition,
   continueAsNew,
   isCancellation,
   proxyActivities,
+  proxyLocalActivities,
   setHandler,
   upsertSearchAttributes,
   workflowInfo,
@@ -15,10 +15,11 @@ import { durationMs } from '../config/duration';
 import type { Behaviour } from '../config/qualification';
 import type { TeamMember } from '../config/schema';
 import type { JourneyEventType } from '../store/types';
+import { Alarm, conditionWait, type Wait } from './alarm';
 import { runCadence, sleeper, type CadenceHost } from './cadence/engine';
 import { applyMigration, migrationAnswer } from './cadence/migration';
 import { startRun, type CadenceRun } from './cadence/run';
-import { historyTooLong, MESSAGE_DELIVERY, settled, STORE_CALL } from './history';
+import { historyTooLong, LOCAL_STORE_CALL, MESSAGE_DELIVERY, QUICK_DELIVERY, settled, STORE_CALL } from './history';
 import { Journal } from './journal';
 import { leadJourneyV1, type JourneyInputV1 } from './legacy/leadJourneyV1';
 import { leadJourneyV2, type JourneyInputV2 } from './legacy/leadJourneyV2';
@@ -59,6 +60,9 @@ import { clocksFor, watchSla, type SlaHost } from './slaWatch';
 
 const { deliverRepNotice, deliverTeamMessage, deliverTouch, deliverTask } = proxyActivities<Activities>(MESSAGE_DELIVERY);
 const { assignLead, releaseLead, suppressContact } = proxyActivities<Activities>(STORE_CALL);
+// Version 5: the speed-to-lead path (rep chosen, rep told) stays inside the journey's workflow task.
+const { assignLead: assignLeadNow } = proxyLocalActivities<Activities>(LOCAL_STORE_CALL);
+const { deliverRepNotice: deliverRepNoticeNow } = proxyLocalActivities<Activities>(QUICK_DELIVERY);
 
 const iso = (ms: number) => new Date(ms).toISOString();
 // Read through a function: TypeScript would otherwise assume the engine cannot have changed the status.
@@ -102,6 +106,10 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     ...(config.sending.sandbox ? { sandbox: true as const } : {}),
   };
   const journal = new Journal(leadId, info.runId);
+  const inTask = input.version >= 5;
+  const assign = inTask ? assignLeadNow : assignLead;
+  const alarm = new Alarm();
+  const waitFor: Wait = inTask ? (done, deadline) => alarm.wait(done, deadline) : conditionWait;
   // Everything that reaches out runs in this scope, so one cancel stops every timer and send.
   const outreach = new CancellationScope();
   let ending: Outcome | undefined;
@@ -286,7 +294,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
       if (done()) return true;
       if (Date.now() >= deadline) return false;
       if (mayContinueAsNew) await continueAsNewIfLong();
-      await condition(() => done() || journal.hasPending || (mayContinueAsNew && historyTooLong()), deadline - Date.now());
+      await waitFor(() => done() || journal.hasPending || (mayContinueAsNew && historyTooLong()), deadline);
     }
   }
 
@@ -317,7 +325,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
   async function route(): Promise<void> {
     for (;;) {
       routingNudged = false;
-      const answer = await assignLead({ leadId, lead, grade: state.qualification!.fit.grade, purpose: 'route', at: now(), snapshot });
+      const answer = await assign({ leadId, lead, grade: state.qualification!.fit.grade, purpose: 'route', at: now(), snapshot });
       if (answer.status === 'assigned') return becomeOwner(answer, 'route');
       if (answer.status !== 'queued') throw new Error(answer.status === 'no-pool' ? answer.detail : 'the store answered a first assignment as a reassignment');
       await waitInQueue(answer);
@@ -394,7 +402,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     // Only waits: the journey's own loop writes the journal, so two loops never flush it at once.
     waitUntil: async (deadline, done) => {
       const stopped = () => done() || reassignFor !== undefined || meetingBooked;
-      if (Date.now() < deadline) await condition(stopped, deadline - Date.now());
+      if (Date.now() < deadline) await waitFor(stopped, deadline);
       return done();
     },
     reassign: (sla) => void (reassignFor ??= sla),
@@ -418,8 +426,14 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     state.notice = { status: 'sending' };
     const firstTouch = state.slas.find((s) => s.kind === 'first-touch');
     try {
+      const notice = { key, lead, leadId, rep, firstTouchDue: firstTouch?.due, sender: config.sender, ...(inTask && { at: now() }) };
       const result = await settled({ key, journeyId: leadId, kind: 'rep-notice', recipient: rep.email }, () =>
-        deliverRepNotice({ key, lead, leadId, rep, firstTouchDue: firstTouch?.due, sender: config.sender }),
+        inTask
+          ? deliverRepNoticeNow(notice).catch((err: unknown) => {
+              if (isCancellation(err)) throw err;
+              return deliverRepNotice(notice);
+            })
+          : deliverRepNotice(notice),
       );
       state.notice = { status: result.status, detail: result.detail };
       journal.add(result.status === 'sent' ? 'notified' : 'notice-failed', { rep: rep.email, status: result.status, detail: result.detail });
@@ -484,7 +498,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
     reassignFor = undefined;
     stopSlas();
     await slas;
-    const answer = await assignLead({ leadId, lead, grade: state.qualification!.fit.grade, purpose: 'route', reassignFrom: from.email, at: now(), snapshot });
+    const answer = await assign({ leadId, lead, grade: state.qualification!.fit.grade, purpose: 'route', reassignFrom: from.email, at: now(), snapshot });
     if (answer.status !== 'assigned') {
       // Nobody else can take it: the lead stays with its rep, and the manager was told at the breach.
       const detail = answer.status === 'not-reassigned' ? answer.skipped : answer.status === 'queued' ? `pool ${answer.pool} has no one free` : answer.detail;
@@ -510,7 +524,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
       return;
     }
     for (;;) {
-      const answer = await assignLead({ leadId, lead, grade: state.qualification!.fit.grade, purpose: 'meeting', reassignFrom: sdr.email, at: now(), snapshot });
+      const answer = await assign({ leadId, lead, grade: state.qualification!.fit.grade, purpose: 'meeting', reassignFrom: sdr.email, at: now(), snapshot });
       if (answer.status === 'assigned') {
         becomeOwner(answer, 'meeting');
         for (const sla of state.slas) sla.status = 'stopped';
@@ -610,6 +624,7 @@ async function journey(input: JourneyInput): Promise<JourneyState> {
       stop: () => ending !== undefined || raisedHandBy !== undefined || migration !== undefined || historyTooLong(),
       housekeeping,
       busy: () => journal.hasPending,
+      wait: waitFor,
     }),
     seen: (type, since) => state.events.some((e) => e.type === type && Date.parse(e.at) >= since),
     // Nurtured leads have no owner: their tasks go to the last owner, else the first SDR.

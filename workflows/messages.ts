@@ -15,12 +15,14 @@ import type { BehaviourEvent, Verdict } from './rules/qualification';
 
 /**
  * The input of journeys started since qualification was weighted and routing moved to the store:
- * the version tells them from earlier shapes, which run their own frozen code.
+ * the version tells them from earlier shapes, which run their own frozen code. Version 5 asks the
+ * store for a rep and sends the rep's notice as local activities, so a lead reaches its rep within
+ * the journey's first workflow task; version 4 journeys still running keep regular activities.
  */
-export const JOURNEY_VERSION = 4;
+export const JOURNEY_VERSION = 5;
 
 export interface JourneyInput {
-  version: typeof JOURNEY_VERSION;
+  version: 4 | typeof JOURNEY_VERSION;
   lead: Lead;
   /** The config as it was when the lead arrived: editing the file never changes a running journey. */
   config: Config;

@@ -1,5 +1,5 @@
 // Records the histories the replay test checks every change against: `npm run record-histories`.
-// It writes the current versions' shapes (leadJourney-v4-*.json, accountProgram-v1-*.json) and never
+// It writes the current versions' shapes (leadJourney-v5-*.json, accountProgram-v1-*.json) and never
 // touches the files of earlier versions: journeys of those shapes may still be running somewhere.
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { packageRoot } from '../../client/paths';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { startMailSink, type MailSink } from '../../client/mailSink';
+import { untilSettled } from '../../client/settle';
 import type { Lead } from '../../config/lead';
 import { JOURNEY_VERSION, journeyStateQuery, type JourneyState } from '../../workflows/messages';
 import { exampleConfig, fittingLead, nurtureLead } from '../support/fixtures';
@@ -52,26 +53,31 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStor
     while (!ok(await handle.query(journeyStateQuery))) await new Promise((r) => setTimeout(r, 50));
   };
   const firstTouch = (s: JourneyState) => s.slas.find((c) => c.kind === 'first-touch');
+  /** Moves the clock once the journey has finished its workflow task (see client/settle.ts). */
+  const skip = async (handle: Awaited<ReturnType<typeof start>>, ms: number) => {
+    await untilSettled(handle);
+    await env.sleep(ms);
+  };
 
   await worker.runUntil(async () => {
     const scenarios: Record<string, Awaited<ReturnType<typeof start>>> = {};
 
     // A nurture cadence sent to the end (day 0, 3 and 7), then 30 days without a reply.
     scenarios['nurture-no-reply'] = await start(nurtureLead({ email: 'nurture@replay.example' }));
-    await env.sleep(40 * DAY);
+    await skip(scenarios['nurture-no-reply'], 40 * DAY);
     await scenarios['nurture-no-reply'].result();
 
     // An inbound lead whose SDR misses the SLA; the manager is told; the lead later unsubscribes.
     scenarios['sla-breached-then-unsubscribed'] = await start(fittingLead({ email: 'breach@replay.example' }));
     await until(scenarios['sla-breached-then-unsubscribed'], (s) => s.notice?.status === 'sent');
-    await env.sleep(6 * 60_000);
+    await skip(scenarios['sla-breached-then-unsubscribed'], 6 * 60_000);
     await until(scenarios['sla-breached-then-unsubscribed'], (s) => firstTouch(s)?.rungs.some((r) => r.kind === 'breach' && r.status !== 'pending') ?? false);
     await scenarios['sla-breached-then-unsubscribed'].signal('unsubscribed');
     await scenarios['sla-breached-then-unsubscribed'].result();
 
     // A nurtured lead that replies after the cadence, goes to an SDR, is touched in time, and goes quiet.
     scenarios['replied-touched-inactive'] = await start(nurtureLead({ email: 'reply@replay.example' }));
-    await env.sleep(10 * DAY);
+    await skip(scenarios['replied-touched-inactive'], 10 * DAY);
     await until(scenarios['replied-touched-inactive'], (s) => s.stage === 'awaiting-reply');
     await scenarios['replied-touched-inactive'].signal('replied');
     await until(scenarios['replied-touched-inactive'], (s) => firstTouch(s) !== undefined && s.notice?.status === 'sent');
@@ -79,7 +85,7 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStor
     const owner = (await scenarios['replied-touched-inactive'].query(journeyStateQuery)).owner!.email;
     await scenarios['replied-touched-inactive'].signal('touched', { by: owner });
     await until(scenarios['replied-touched-inactive'], (s) => firstTouch(s)?.status === 'met');
-    await env.sleep(100 * DAY);
+    await skip(scenarios['replied-touched-inactive'], 100 * DAY);
     await scenarios['replied-touched-inactive'].result();
 
     // A nurture e-mail refused for good: the cadence ends as bounced.
@@ -88,16 +94,16 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStor
 
     // Out of office for a week after the first nurture e-mail, then back: the cadence picks up where it stopped.
     scenarios['paused-resumed'] = await start(nurtureLead({ email: 'pause@replay.example' }));
-    await env.sleep(DAY);
+    await skip(scenarios['paused-resumed'], DAY);
     await scenarios['paused-resumed'].signal('paused', { until: new Date((await env.currentTimeMs()) + 7 * DAY).toISOString() });
-    await env.sleep(3 * DAY);
+    await skip(scenarios['paused-resumed'], 3 * DAY);
     await scenarios['paused-resumed'].signal('resumed');
     await scenarios['paused-resumed'].result();
 
     // Nobody touches an inbound lead: reminder, breach to the manager, then the next SDR takes it.
     scenarios['ladder-reassigned'] = await start(fittingLead({ email: 'ladder@replay.example' }));
     await until(scenarios['ladder-reassigned'], (s) => s.notice?.status === 'sent');
-    await env.sleep(31 * 60_000);
+    await skip(scenarios['ladder-reassigned'], 31 * 60_000);
     await until(scenarios['ladder-reassigned'], (s) => s.previousOwners.length === 1 && s.notice?.status === 'sent');
     await scenarios['ladder-reassigned'].signal('disqualified');
     await scenarios['ladder-reassigned'].result();
@@ -109,7 +115,7 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStor
     await scenarios['meeting-no-show-won'].signal('touched', { by: sdr, channel: 'call' });
     await scenarios['meeting-no-show-won'].signal('meeting-booked', { notes: 'demo for the whole team' });
     await until(scenarios['meeting-no-show-won'], (s) => s.stage === 'meeting');
-    await env.sleep(2 * DAY);
+    await skip(scenarios['meeting-no-show-won'], 2 * DAY);
     await scenarios['meeting-no-show-won'].signal('no-show');
     await until(scenarios['meeting-no-show-won'], (s) => s.tasks.length === 1);
     await scenarios['meeting-no-show-won'].signal('opportunity');
@@ -121,7 +127,7 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStor
     scenarios['closed-lost-recycled'] = await start(fittingLead({ email: 'lost@replay.example' }));
     await until(scenarios['closed-lost-recycled'], (s) => s.notice?.status === 'sent');
     await scenarios['closed-lost-recycled'].signal('closed-lost', { reason: 'no budget this year' });
-    await env.sleep(100 * DAY);
+    await skip(scenarios['closed-lost-recycled'], 100 * DAY);
     await until(scenarios['closed-lost-recycled'], (s) => s.stage === 'nurturing' && s.sends.length > 0);
     await scenarios['closed-lost-recycled'].signal('unsubscribed');
     await scenarios['closed-lost-recycled'].result();
@@ -131,6 +137,7 @@ async function record(env: TestWorkflowEnvironment, sink: MailSink, db: TestStor
     const contacts = ['ana', 'ben'].map((name) => ({ email: `${name}@account.replay.example`, firstName: name }));
     const { programId } = await addAccount(env.client, db.store, 'record', config, { name: 'Replay Co', domain: 'account.replay.example', tier: 'C', owner: bdr, contacts });
     const program = env.client.workflow.getHandle(programId);
+    await untilSettled(program);
     await env.sleep(10 * DAY);
     await program.signal('contactEvent', { contact: contacts[1]!.email, type: 'replied' });
     await program.result();

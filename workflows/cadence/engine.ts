@@ -1,7 +1,7 @@
 // One engine for every cadence: it walks a cadence's steps for one contact, each step kind a small
 // handler below, and one place (`advance`) moves to the next step. The host (a lead's journey, an
 // account's program) owns the contact, the events and the moments the run must stop where it is.
-import { condition, proxyActivities } from '@temporalio/workflow';
+import { proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { TouchResult } from '../../activities/touch';
 import type { Cadence, CadenceStep } from '../../config/cadence';
@@ -15,6 +15,7 @@ import type { TemplateContext } from '../../config/template';
 import { MESSAGE_DELIVERY, settled, STORE_CALL } from '../history';
 import { localIso, nextBusinessDay, nextOpening, type Opening, type SendRules } from '../rules/sendWindow';
 import type { CadenceRun, TouchShift } from './run';
+import { conditionWait, type Wait } from '../alarm';
 
 const { deliverTouch, deliverTask } = proxyActivities<Activities>(MESSAGE_DELIVERY);
 const { noteTouchTime, publicHolidays } = proxyActivities<Activities>(STORE_CALL);
@@ -325,7 +326,8 @@ const iso = (ms: number) => new Date(ms).toISOString();
  * The host's wait: until t, until `met()`, or until `stop()` needs the run to halt at a boundary.
  * Housekeeping (the journal, search attributes) runs whenever the workflow wakes with work to do.
  */
-export function sleeper(opts: { stop: () => boolean; housekeeping: () => Promise<void>; busy: () => boolean }) {
+export function sleeper(opts: { stop: () => boolean; housekeeping: () => Promise<void>; busy: () => boolean; wait?: Wait }) {
+  const wait = opts.wait ?? conditionWait;
   return async (t: number, met?: () => boolean): Promise<SleepResult> => {
     for (;;) {
       if (opts.stop()) return 'stop';
@@ -335,8 +337,7 @@ export function sleeper(opts: { stop: () => boolean; housekeeping: () => Promise
       if (met?.()) return 'met';
       if (Date.now() >= t) return 'due';
       const wake = () => opts.stop() || Boolean(met?.()) || opts.busy();
-      if (Number.isFinite(t)) await condition(wake, t - Date.now());
-      else await condition(wake);
+      await wait(wake, t);
     }
   };
 }
