@@ -6,6 +6,7 @@ import { createActivities } from '../activities';
 import { addLead } from '../client/leads';
 import { startMailSink, type MailSink } from '../client/mailSink';
 import type { Lead } from '../config/lead';
+import type { TeamMember } from '../config/schema';
 import { journeyStateQuery, MAX_HISTORY_EVENTS, type JourneyState, type SlaClock } from '../workflows/messages';
 import { addWorkingTime } from '../workflows/rules/businessHours';
 import { fittingLead, sandboxConfig, nurtureLead, sdrNoticeAbout } from './support/fixtures';
@@ -89,6 +90,14 @@ async function start(lead: Lead) {
 
 // Sorted: the time-skipping server's clock runs ahead of the activities' wall clock, so the order of
 // events written by the workflow and by activities says nothing here.
+/** Starts a lead's journey with `rep` as the only SDR of the example config. */
+async function startWithSoleSdr(lead: Lead, rep: TeamMember) {
+  const team = [...config.team.filter((m) => m.role !== 'sdr'), rep];
+  const routing = { ...config.routing, pools: { ...config.routing.pools, 'sdr-team': { ...config.routing.pools['sdr-team']!, members: [rep.email] } } };
+  const { leadId } = await addLead(env.client, db.store, taskQueue, { ...config, team, routing }, lead);
+  journeys.push(leadId);
+  return env.client.workflow.getHandle(leadId);
+}
 const eventTypes = async (journeyId: string) => (await db.store.events({ journeyId })).map((e) => e.type).sort();
 const state = (handle: { query: (q: typeof journeyStateQuery) => Promise<JourneyState> }) => handle.query(journeyStateQuery);
 const mailTo = (address: string) => sink.messages.filter((m) => m.to.includes(address));
@@ -395,12 +404,9 @@ describe('delivery that can be trusted', () => {
 
   test("a rep notice that cannot be delivered never stops the SLA clock: the manager hears on time, and why", async () => {
     const gone = { name: 'Gone Rep', email: 'bounce.rep@pipewright.example', role: 'sdr' as const, timezone: 'Asia/Seoul' };
-    const team = [...config.team.filter((m) => m.role !== 'sdr'), gone];
-    const routing = { ...config.routing, pools: { ...config.routing.pools, 'sdr-team': { ...config.routing.pools['sdr-team']!, members: [gone.email] } } };
     const lead = fittingLead();
-    const { leadId } = await addLead(env.client, db.store, taskQueue, { ...config, team, routing }, lead);
-    journeys.push(leadId);
-    const handle = env.client.workflow.getHandle(leadId);
+    const handle = await startWithSoleSdr(lead, gone);
+    const leadId = handle.workflowId;
     const s = await until(handle, (x) => x.notice?.status === 'bounced', 'the notice to bounce');
     expect(s.owner!.email).toBe(gone.email);
     await env.sleep(5 * MINUTE + 2_000);
@@ -412,12 +418,9 @@ describe('delivery that can be trusted', () => {
 
   test('a rep notice the SMTP server defers leaves the workflow task and is retried as a regular activity, under the same key', async () => {
     const once = { name: 'Once Rep', email: `once.${Date.now()}@pipewright.example`, role: 'sdr' as const, timezone: 'Asia/Seoul' };
-    const team = [...config.team.filter((m) => m.role !== 'sdr'), once];
-    const routing = { ...config.routing, pools: { ...config.routing.pools, 'sdr-team': { ...config.routing.pools['sdr-team']!, members: [once.email] } } };
     const lead = fittingLead();
-    const { leadId } = await addLead(env.client, db.store, taskQueue, { ...config, team, routing }, lead);
-    journeys.push(leadId);
-    const handle = env.client.workflow.getHandle(leadId);
+    const handle = await startWithSoleSdr(lead, once);
+    const leadId = handle.workflowId;
     await until(handle, (x) => x.notice?.status === 'sent', 'the notice to be sent');
     expect(mailTo(once.email).filter((m) => m.text.includes(lead.email))).toHaveLength(1);
     const scheduled = ((await handle.fetchHistory()).events ?? []).map((e) => e.activityTaskScheduledEventAttributes?.activityType?.name).filter(Boolean);
