@@ -6,6 +6,7 @@ import type { Store } from '../store';
 import type { ActiveConfigSource } from './activeConfig';
 import type { TouchLimits } from '../workflows/rules/touchLimits';
 import { unsubscribeHeaders, unsubscribeUrl } from './cadenceEmail';
+import { signUnsubscribe } from './signedLinks';
 import { deliver, emailTransport, sendClaimed, type DeliveryResult, type Transport } from './deliver';
 import { fullName, messageId, type Mailer } from './mail';
 import { smsTransport, type SmsSender } from './sms';
@@ -95,7 +96,9 @@ export function activeTemplates(configs: ActiveConfigSource): TemplateSource {
 
 export async function deliverTouch({ store, mailer, sms, templates }: TouchDeps, input: TouchInput): Promise<TouchResult> {
   const { template, configVersion } = await templates.resolve(input.template);
-  const context = { ...input.context, unsubscribeUrl: unsubscribeUrl(input.unsubscribe, input.unsubscribeId) };
+  // One signed token per message, in the body's link and the List-Unsubscribe header alike.
+  const token = signUnsubscribe({ journeyId: input.unsubscribeId, email: input.contact });
+  const context = { ...input.context, unsubscribeUrl: unsubscribeUrl(input.unsubscribe, token) };
   const html = template.format === 'html';
   const body = renderMessage(template.body, context, template.fallbacks, { html });
   const subject = template.subject ? renderMessage(template.subject, context, template.fallbacks) : undefined;
@@ -108,11 +111,15 @@ export async function deliverTouch({ store, mailer, sms, templates }: TouchDeps,
     ? await store.claimSend(intent)
     : await store.claimTouch({ ...intent, contact: input.contact, mailbox, at: new Date(input.at), limits: input.limits });
   if (claim.status === 'deferred') return { status: 'deferred', until: claim.deferredUntil!.toISOString(), detail: claim.detail };
-  const result = await sendClaimed(store, claim, { contact: input.contact, transport: transportFor(input, { mailer, sms }, subject, body, html) });
+  const result = await sendClaimed(store, claim, { contact: input.contact, transport: transportFor(input, { mailer, sms }, { subject, body, html, token }) });
   return { ...result, subject, configVersion };
 }
 
-function transportFor(input: TouchInput, { mailer, sms }: Pick<TouchDeps, 'mailer' | 'sms'>, subject: string | undefined, body: string, html: boolean): Transport {
+function transportFor(
+  input: TouchInput,
+  { mailer, sms }: Pick<TouchDeps, 'mailer' | 'sms'>,
+  { subject, body, html, token }: { subject: string | undefined; body: string; html: boolean; token: string },
+): Transport {
   if (input.channel === 'email') {
     return emailTransport(mailer, {
       from: { name: input.sender.name, address: input.sender.email },
@@ -121,7 +128,7 @@ function transportFor(input: TouchInput, { mailer, sms }: Pick<TouchDeps, 'maile
       subject: subject ?? '',
       text: html ? stripTags(body) : body,
       ...(html ? { html: body } : {}),
-      headers: unsubscribeHeaders(input.unsubscribe, input.unsubscribeId),
+      headers: unsubscribeHeaders(input.unsubscribe, token),
     });
   }
   return smsTransport(sms, { to: input.to, from: input.smsFrom, body, key: input.key });

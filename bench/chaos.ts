@@ -13,6 +13,7 @@ import { Client, Connection, isGrpcServiceError } from '@temporalio/client';
 import { MultiBar, Presets, type SingleBar } from 'cli-progress';
 import { Command, InvalidArgumentError, Option } from 'commander';
 import { parseDocument } from 'yaml';
+import { LINK_SECRETS_ENV, newLinkSecret } from '../activities/signedLinks';
 import { messageId } from '../activities/mail';
 import { addLead } from '../client/leads';
 import { startMailSink, type MailSink } from '../client/mailSink';
@@ -791,6 +792,8 @@ async function setUp(options: Options, run: Run): Promise<Rig> {
     PIPEWRIGHT_TASK_QUEUE: TASK_QUEUE,
     PIPEWRIGHT_SMTP_URL: sink.url,
     PIPEWRIGHT_DATABASE_URL: storeProcess.url,
+    // Every worker signs links with the same key, as a deployment's would.
+    [LINK_SECRETS_ENV]: process.env[LINK_SECRETS_ENV] ?? newLinkSecret('chaos'),
   };
   const workers = (run.workers = new Workers(cli, workerEnv, join(run.dir, 'workers.log'), bars.say));
   workers.start();

@@ -23,6 +23,7 @@ import type { Config } from '../config/schema';
 import { openStore } from '../store';
 import { startEmbeddedStore } from '../store/embedded';
 import { createWorker } from '../worker/worker';
+import { LINK_SECRETS_ENV, newLinkSecret, parseLinkKeys, useLinkKeys } from '../activities/signedLinks';
 import { burst, findServerPid, machineLoad, mib, ms, onInterrupt, processCpuMs, positiveInt, rateList, SERVER_LOG, sleep, summary, waitForCount } from './measure';
 import { saveProfile, startProfile } from './profile';
 import type { BenchActivities } from './workflows';
@@ -182,6 +183,8 @@ async function main(options: Options): Promise<void> {
     return { starts, completed, drainSeconds, drain: completed / drainSeconds, cpu: cpuPer(cpuAtStart, leads) };
   });
 
+  // The bench's e-mails are never clicked: a key of its own when none is set.
+  if (!process.env[LINK_SECRETS_ENV]) useLinkKeys(parseLinkKeys(newLinkSecret('bench')));
   const worker = await createWorker({
     connection: env.nativeConnection,
     namespace: env.namespace,

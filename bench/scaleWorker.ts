@@ -11,6 +11,7 @@ import { DefaultLogger, NativeConnection, Runtime, type NativeConnectionPlugin, 
 import { mailerFromEnv } from '../activities/mail';
 import { openStore } from '../store';
 import { createWorker } from '../worker/worker';
+import { LINK_SECRETS_ENV, newLinkSecret, parseLinkKeys, useLinkKeys } from '../activities/signedLinks';
 import type { BenchActivities } from './workflows';
 
 export interface ScaleWorkerArgs {
@@ -54,6 +55,8 @@ async function main(): Promise<void> {
   const client = new Client({ connection: await Connection.connect({ address: args.address }), namespace: args.namespace });
   const store = await openStore(args.storeUrl);
   const mailer = mailerFromEnv({ PIPEWRIGHT_SMTP_URL: args.smtpUrl });
+  // The bench's e-mails are never clicked: a key of its own when none is set.
+  if (!process.env[LINK_SECRETS_ENV]) useLinkKeys(parseLinkKeys(newLinkSecret('bench')));
   const worker = await createWorker({
     connection,
     namespace: args.namespace,

@@ -2,6 +2,7 @@
 // The `pipewright` command. Each subcommand is a thin shell over client/, worker/ and config/.
 import type { Connection } from '@temporalio/client';
 import { Command, Option } from 'commander';
+import { linkKeys } from '../activities/signedLinks';
 import { loadConfig } from '../config/load';
 import { ValidationError } from '../config/validation';
 import { DEV_STORE_PORT, openStore, startEmbeddedStore } from '../store';
@@ -72,6 +73,7 @@ program
   .addHelpText('after', `${ACTIVE_CONFIG_HELP}\nThe intake reads the active version at start and again at most every 5 s, so a\n\`config apply\` reaches new leads within 5 s without a restart.`)
   .action(async (opts: { port: number; host: string; config?: string }) => {
     refuseConfigOption('intake', opts.config);
+    linkKeys();
     await withStore(async (store) => {
       // Read (and validated) once at start, so a broken active version stops the intake here; then
       // re-read at most every 5 s, so a `config apply` reaches new leads without a restart.

@@ -4,6 +4,7 @@ import { mkdirSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
+import { devLinkKeys, LINK_SECRETS_ENV, useLinkKeys } from '../activities/signedLinks';
 import { openStore } from '../store';
 import { startEmbeddedStore } from '../store/embedded';
 import { createWorker } from '../worker/worker';
@@ -88,6 +89,8 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
   });
   let intake: FastifyInstance | undefined;
   try {
+    const links = devLinkKeys(join(dataDir, 'link-secret'));
+    useLinkKeys(links.keys);
     const worker = await createWorker({
       connection: env.nativeConnection,
       namespace: env.namespace,
@@ -107,6 +110,7 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     log(`Worker                task queue "${options.taskQueue}"`);
     log(`Intake (HTTP)         http://127.0.0.1:${options.intakePort}: POST /leads, GET /leads/:id, POST /leads/:id/events/:event, /unsubscribe?lead=`);
     log(`Config                ${configLine}`);
+    log(`Unsubscribe links     signed with key "${links.keys.signing}" (${links.from}; set ${LINK_SECRETS_ENV} in production)`);
     log(`Manager digest        Schedule ${digest.id}, daily at ${digest.at} ${digest.timezone} (\`pipewright digest send\` sends it now)`);
     const { sending } = active.config;
     if (sending.sandbox) {

@@ -2,6 +2,7 @@
 // List-Unsubscribe link of every marketing e-mail lands here.
 import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance } from 'fastify';
+import { linkKeys, verifyUnsubscribe, type UnsubscribeTarget } from '../activities/signedLinks';
 import { ValidationError } from '../config/validation';
 import type { Store } from '../store';
 import { activeConfigCache, actor, type ActiveConfigCache } from './configVersions';
@@ -19,20 +20,39 @@ export interface IntakeOptions {
   config?: ActiveConfigCache;
   /** Applied as the first version when the store has none yet (default: PIPEWRIGHT_CONFIG, else the example). */
   configFile?: string;
+  /** Where a server error's details go (the caller gets none of them). Default: standard error. */
+  log?: (line: string) => void;
 }
 
-export function createIntake({ client, store, taskQueue, config, configFile }: IntakeOptions): FastifyInstance {
-  const active = config ?? activeConfigCache(store, { fallbackFile: configFile, by: actor('first lead through the intake') });
-  const app = Fastify({ logger: false });
-  // RFC 8058 one-click unsubscribes arrive as a form post whose body we do not need.
-  app.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, body));
+/** A body larger than this is refused (413) before it is read: a lead is a few hundred bytes. */
+export const BODY_LIMIT_BYTES = 64 * 1024;
+/** How long a request waits for Temporal before it answers 503: not the client's 20 s of retries. */
+const TEMPORAL_DEADLINE_MS = 5_000;
+const RETRY_AFTER_S = 5;
 
-  app.setErrorHandler((err, _req, reply) => {
+export function createIntake({ client, store, taskQueue, config, configFile, log = console.error }: IntakeOptions): FastifyInstance {
+  const active = config ?? activeConfigCache(store, { fallbackFile: configFile, by: actor('first lead through the intake') });
+  // Refuses to start without the keys the unsubscribe links are signed with (PIPEWRIGHT_LINK_SECRETS).
+  linkKeys();
+  const app = Fastify({ logger: false, bodyLimit: BODY_LIMIT_BYTES });
+  // RFC 8058 one-click unsubscribes arrive as a form post (urlencoded or multipart) whose body we do not need.
+  for (const type of ['application/x-www-form-urlencoded', 'multipart/form-data']) {
+    app.addContentTypeParser(type, { parseAs: 'string' }, (_req, _body, done) => done(null, {}));
+  }
+  const temporal = <T>(call: () => Promise<T>): Promise<T> => client.connection.withDeadline(Date.now() + TEMPORAL_DEADLINE_MS, call);
+
+  // A 4xx names the field and what was expected; a 5xx tells the caller nothing of the inside, the log everything.
+  app.setErrorHandler((err, req, reply) => {
     if (err instanceof ValidationError) return reply.status(400).send({ error: `${err.subject} is not valid`, problems: err.problems });
     if (err instanceof LeadRequestError) return reply.status(err.status).send({ error: err.message });
     const status = (err as { statusCode?: number }).statusCode;
     if (status && status < 500) return reply.status(status).send({ error: (err as Error).message });
-    return reply.status(500).send({ error: (err as Error).message });
+    if (temporalUnavailable(err)) {
+      log(`intake: ${req.method} ${req.routeOptions.url ?? req.url}: Temporal is unavailable: ${(err as Error).message}`);
+      return reply.status(503).header('Retry-After', String(RETRY_AFTER_S)).send({ error: 'the service is unavailable for a moment; try again shortly' });
+    }
+    log(`intake: ${req.method} ${req.routeOptions.url ?? req.url}: ${(err as Error).stack ?? String(err)}`);
+    return reply.status(500).send({ error: 'internal error; it has been logged' });
   });
 
   app.post('/leads', async (req, reply) => {
@@ -41,43 +61,61 @@ export function createIntake({ client, store, taskQueue, config, configFile }: I
     const { config: current, version } = await active.get().catch((err: Error) => {
       throw new Error(`the active config cannot be used: ${err.message}`);
     });
-    const added = await addLead(client, store, taskQueue, current, lead, version);
+    const added = await temporal(() => addLead(client, store, taskQueue, current, lead, version));
     return reply.status(added.started ? 201 : 200).send(added);
   });
 
-  app.get<{ Params: { id: string } }>('/leads/:id', async (req) => showLead(client, req.params.id));
+  app.get<{ Params: { id: string } }>('/leads/:id', async (req) => temporal(() => showLead(client, req.params.id)));
 
   // The body, when there is one, carries the event's detail: who touched, on which channel, BANT...
   app.post<{ Params: { id: string; event: string } }>('/leads/:id/events/:event', async (req, reply) => {
-    const { delivered } = await sendLeadEvent(client, store, req.params.id, req.params.event, 'api', req.body ?? {});
+    const { delivered } = await temporal(() => sendLeadEvent(client, store, req.params.id, req.params.event, 'api', req.body ?? {}));
     return reply.status(202).send({ event: req.params.event, to: req.params.id, delivered });
   });
 
   // A GET only shows a button: mail scanners open links, and must not unsubscribe anyone.
-  app.get<{ Querystring: { lead?: string } }>('/unsubscribe', async (req, reply) => {
-    const lead = requireLead(req.query.lead);
+  app.get<{ Querystring: Record<string, unknown> }>('/unsubscribe', async (req, reply) => {
+    const target = unsubscribeTarget(req.query.lead);
+    if ('refused' in target) return reply.status(400).type('text/html').send(page('Unsubscribe', `<p>${target.refused}.</p>`));
     return reply
       .type('text/html')
-      .send(page('Unsubscribe', `<form method="post"><p>Stop all e-mail to this address?</p><button type="submit">Unsubscribe</button></form>`, lead));
+      .send(page('Unsubscribe', `<form method="post"><p>Stop all e-mail to ${escape(target.email)}?</p><button type="submit">Unsubscribe</button></form>`));
   });
 
-  app.post<{ Querystring: { lead?: string } }>('/unsubscribe', async (req, reply) => {
-    const lead = requireLead(req.query.lead);
-    // The suppression is stored whether or not the journey still runs: twice, or after the cadence
-    // ended, is still a success for the person asking.
-    await sendLeadEvent(client, store, lead, 'unsubscribed', 'link');
-    return reply.type('text/html').send(page('Unsubscribed', '<p>You will get no more e-mail from us.</p>', lead));
+  app.post<{ Querystring: Record<string, unknown> }>('/unsubscribe', async (req, reply) => {
+    const target = unsubscribeTarget(req.query.lead);
+    if ('refused' in target) return reply.status(400).type('text/html').send(page('Unsubscribe', `<p>${target.refused}.</p>`));
+    // The suppression is what every send checks, so it is stored first and alone makes the answer:
+    // twice, after the journey ended, or while Temporal is away, the person asking is unsubscribed.
+    await store.suppress({ email: target.email, channel: 'all', reason: 'unsubscribed', source: 'link' });
+    await temporal(() => sendLeadEvent(client, store, target.journeyId, 'unsubscribed', 'link')).catch((err: unknown) => {
+      // The journey stops at its next send anyway (the store says suppressed); stopping it now is a courtesy.
+      log(`intake: unsubscribe of ${target.journeyId} stored; the journey was not told: ${(err as Error).message}`);
+    });
+    return reply.type('text/html').send(page('Unsubscribed', `<p>${escape(target.email)} will get no more e-mail from us.</p>`));
   });
 
   return app;
 }
 
-function requireLead(lead: string | undefined): string {
-  if (!lead) throw new LeadRequestError('lead: required (expected the lead ID from the unsubscribe link)', 400);
-  return lead;
+/** The `lead` parameter of an unsubscribe link: one signed token (signedLinks.ts). */
+function unsubscribeTarget(lead: unknown): UnsubscribeTarget | { refused: string } {
+  if (lead === undefined || lead === '') return { refused: 'lead: required (expected the token from the unsubscribe link)' };
+  if (typeof lead !== 'string') return { refused: 'lead: expected one value (the token from the unsubscribe link)' };
+  return verifyUnsubscribe(lead);
 }
 
-function page(title: string, body: string, lead: string): string {
-  const escaped = lead.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
-  return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1><p>${escaped}</p>${body}</body></html>`;
+/** Temporal did not answer within the deadline, or cannot be reached: worth a retry, not a 500. */
+function temporalUnavailable(err: unknown): boolean {
+  for (let e = err as { code?: unknown; cause?: unknown } | undefined; e; e = e.cause as typeof e) {
+    // gRPC's DEADLINE_EXCEEDED and UNAVAILABLE.
+    if (e.code === 4 || e.code === 14) return true;
+  }
+  return false;
+}
+
+const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+
+function page(title: string, body: string): string {
+  return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`;
 }

@@ -68,7 +68,7 @@ export const ConfigSchema = z
   .strictObject({
     sender: z.strictObject({ name: z.string().min(1), email: Email }),
     unsubscribe: z.strictObject({
-      /** Where a lead unsubscribes; "{{leadId}}" is replaced by the journey's ID. */
+      /** Where a lead unsubscribes; "{{token}}" is replaced by the signed token (activities/signedLinks.ts); "{{leadId}}", from older files, too. */
       url: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }),
       mailto: Email.optional(),
     }),

@@ -1,6 +1,6 @@
 // `pipewright dev`, run as the README's first command runs it: it says where everything listens,
 // saves and announces each e-mail, stops on Ctrl-C, and the journeys in flight survive a restart.
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,7 +46,14 @@ test('a journey started before a restart of pipewright dev breaches its SLA afte
   const args = ['dev', '--data', dataDir, '--port', String(port), '--ui-port', String(uiPort), '--smtp-port', String(smtpPort), '--intake-port', String(intakePort), '--store-port', String(storePort), '--config', configFile];
   const env = { TEMPORAL_ADDRESS: `127.0.0.1:${port}`, PIPEWRIGHT_CONFIG: configFile, PIPEWRIGHT_DATABASE_URL: `postgres://postgres@127.0.0.1:${storePort}/postgres` };
 
-  let dev = await startPipewright(args, {}, /Ctrl-C stops everything/);
+  // Without PIPEWRIGHT_LINK_SECRETS, as on a fresh machine: dev makes a key and keeps it.
+  const noKeys = { PIPEWRIGHT_LINK_SECRETS: '' };
+  const keyFile = join(dataDir, 'link-secret');
+  let dev = await startPipewright(args, noKeys, /Ctrl-C stops everything/);
+  expect(dev.output()).toContain(`Unsubscribe links     signed with key "dev" (${keyFile}; set PIPEWRIGHT_LINK_SECRETS in production)`);
+  const key = readFileSync(keyFile, 'utf8');
+  expect(statSync(keyFile).mode & 0o777).toBe(0o600);
+  expect(dev.output()).not.toContain(key.slice(4));
   expect(dev.output()).toContain(`Temporal dev server   127.0.0.1:${port}`);
   expect(dev.output()).toContain(`Temporal Web UI       http://127.0.0.1:${uiPort}`);
   expect(dev.output()).toContain(`Mail sink (SMTP)      smtp://127.0.0.1:${smtpPort}, messages saved in ${join(dataDir, 'mail')}`);
@@ -65,7 +72,9 @@ test('a journey started before a restart of pipewright dev breaches its SLA afte
   // Stopped before the deadline: the breach below can only come from the restarted process.
   expect(dev.output()).not.toContain('SLA breached');
 
-  dev = await startPipewright(args, {}, /Ctrl-C stops everything/);
+  dev = await startPipewright(args, noKeys, /Ctrl-C stops everything/);
+  // The same key after the restart, so the links of e-mails already sent still work.
+  expect(readFileSync(keyFile, 'utf8')).toBe(key);
   try {
     const shown = await pipewright(['lead', 'show', lead.email, '--json'], { env });
     expect(JSON.parse(shown.stdout)).toMatchObject({

@@ -2,6 +2,8 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import type { Worker } from '@temporalio/worker';
 import type { FastifyInstance } from 'fastify';
+import { Client, Connection } from '@temporalio/client';
+import { LINK_LIFETIME_MS, parseLinkKeys, signUnsubscribe, verifyUnsubscribe } from '../activities/signedLinks';
 import { createIntake } from '../client/intake';
 import { listJourneys, type JourneyFilter, type ListedJourney } from '../client/journeyList';
 import { startMailSink, type MailSink } from '../client/mailSink';
@@ -97,29 +99,72 @@ test('events from a CRM reach the journey; unknown leads and events are refused 
   expect((await post('/leads/nobody%40nowhere.example/events/touched')).status).toBe(404);
 });
 
-test("the List-Unsubscribe link's one-click post stops the cadence; its page only offers a button", async () => {
+/** The token of the unsubscribe link in the e-mail to `address`, as the recipient's mail client sees it. */
+async function unsubscribeToken(address: string): Promise<string> {
+  const mail = await sink.waitFor((m) => m.to.includes(address));
+  const link = /Unsubscribe: (https:\S+)/.exec(mail.text)?.[1];
+  expect(link).toBeDefined();
+  // The same link in List-Unsubscribe (the header unfolded), where one-click mail clients find it.
+  expect(mail.raw.replace(/\r?\n[ \t]+/g, '')).toContain(`<${link}>`);
+  return new URL(link!).searchParams.get('lead')!;
+}
+const unsubscribe = (token: string, type = 'application/x-www-form-urlencoded', body = 'List-Unsubscribe=One-Click') =>
+  post(`/unsubscribe?lead=${encodeURIComponent(token)}`, body, type);
+
+test("the List-Unsubscribe link carries a signed token; its one-click post stops the cadence, and its page only offers a button", async () => {
   const lead = nurtureLead();
   const { leadId } = await json(await post('/leads', lead));
-  await sink.waitFor((m) => m.to.includes(lead.email));
+  const token = await unsubscribeToken(lead.email);
+  // Neither the journey's ID nor the address is the link's key.
+  expect(token).not.toContain(lead.email);
+  expect(verifyUnsubscribe(token)).toEqual({ journeyId: leadId, email: lead.email });
 
-  const page = await fetch(`${base}/unsubscribe?lead=${encodeURIComponent(leadId)}`);
+  const page = await fetch(`${base}/unsubscribe?lead=${encodeURIComponent(token)}`);
   expect(page.status).toBe(200);
   expect(await page.text()).toContain('<button type="submit">Unsubscribe</button>');
   expect((await env.client.workflow.getHandle(leadId).describe()).status.name).toBe('RUNNING');
 
-  const oneClick = await post(`/unsubscribe?lead=${encodeURIComponent(leadId)}`, 'List-Unsubscribe=One-Click', 'application/x-www-form-urlencoded');
-  expect(oneClick.status).toBe(200);
+  expect((await unsubscribe(token)).status).toBe(200);
   const result = await env.client.workflow.getHandle(leadId).result();
   expect(result).toMatchObject({ stage: 'ended', outcome: 'unsubscribed' });
   expect(await db.store.suppressionFor(lead.email, 'email')).toMatchObject({ channel: 'all', reason: 'unsubscribed', source: 'link' });
-  // A second click (or a mail client retrying) is still answered as done.
-  expect((await post(`/unsubscribe?lead=${encodeURIComponent(leadId)}`, 'List-Unsubscribe=One-Click', 'application/x-www-form-urlencoded')).status).toBe(200);
+  // Again and again, after the journey has ended, and as the multipart post RFC 8058 senders use: 200 every time.
+  const boundary = 'pipewright-test';
+  const multipart = `--${boundary}\r\ncontent-disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`;
+  const repeats = await Promise.all([unsubscribe(token), unsubscribe(token), unsubscribe(token, `multipart/form-data; boundary=${boundary}`, multipart)]);
+  expect(repeats.map((r) => r.status)).toEqual([200, 200, 200]);
+});
+
+test('an unsubscribe link that was forged, altered, expired or repeated is refused with 400, and unsubscribes nobody', async () => {
+  const victim = `victim.${Date.now()}@example.com`;
+  const genuine = signUnsubscribe({ journeyId: `lead-${victim}`, email: victim });
+  const [kid, payload] = genuine.split('.');
+  const altered = `${kid}.${Buffer.from(JSON.stringify({ j: `lead-${victim}`, e: 'someone.else@example.com', x: 4102444800 })).toString('base64url')}.${genuine.split('.')[2]}`;
+  const forged = signUnsubscribe({ journeyId: `lead-${victim}`, email: victim }, parseLinkKeys(`${kid}:${'x'.repeat(64)}`));
+  const expired = signUnsubscribe({ journeyId: `lead-${victim}`, email: victim }, undefined, Date.now() - LINK_LIFETIME_MS - 60_000);
+  for (const [token, why] of [
+    [`lead-${victim}`, 'not a valid unsubscribe link'],
+    [altered, 'not a valid unsubscribe link'],
+    [forged, 'not a valid unsubscribe link'],
+    [`${kid}.${payload}`, 'not a valid unsubscribe link'],
+    [expired, 'this unsubscribe link has expired'],
+  ]) {
+    for (const res of [await fetch(`${base}/unsubscribe?lead=${encodeURIComponent(token!)}`), await unsubscribe(token!)]) {
+      expect(res.status).toBe(400);
+      expect(await res.text()).toContain(why);
+    }
+  }
+  const repeated = await post(`/unsubscribe?lead=${encodeURIComponent(genuine)}&lead=${encodeURIComponent(genuine)}`, 'List-Unsubscribe=One-Click', 'application/x-www-form-urlencoded');
+  expect(repeated.status).toBe(400);
+  expect(await repeated.text()).toContain('lead: expected one value');
   expect((await post('/unsubscribe')).status).toBe(400);
+  expect(await db.store.suppressionFor(victim, 'email')).toBeUndefined();
+  expect(await db.store.suppressionFor('someone.else@example.com', 'email')).toBeUndefined();
 });
 
 test('an unsubscribe after the journey ended, or without any journey, is still recorded and answered 200', async () => {
   const nobody = `never-added.${Date.now()}@example.com`;
-  const res = await post(`/unsubscribe?lead=${encodeURIComponent(`lead-${nobody}`)}`, 'List-Unsubscribe=One-Click', 'application/x-www-form-urlencoded');
+  const res = await unsubscribe(signUnsubscribe({ journeyId: `lead-${nobody}`, email: nobody }));
   expect(res.status).toBe(200);
   expect(await db.store.suppressionFor(nobody, 'sms')).toMatchObject({ channel: 'all', source: 'link' });
 
@@ -133,6 +178,51 @@ test('an unsubscribe after the journey ended, or without any journey, is still r
   expect(late.status).toBe(202);
   expect(await json(late)).toEqual({ event: 'unsubscribed', to: leadId, delivered: false });
   expect(await db.store.suppressionFor(lead.email, 'email')).toMatchObject({ channel: 'all', source: 'api' });
+});
+
+test('a lead longer than RFC 5321 or sane lengths allow is refused naming the field; a huge body gets 413 at once', async () => {
+  const before = await env.client.workflow.count();
+  const long = await post('/leads', { ...fittingLead(), email: `${'a'.repeat(990)}@example.com`, company: 'c'.repeat(201) });
+  expect(long.status).toBe(400);
+  expect((await json(long)).problems).toEqual([
+    'email: expected at most 254 characters (RFC 5321)',
+    'email: expected at most 64 characters before the @ (RFC 5321)',
+    'company: expected at most 200 characters',
+  ]);
+  const local = await post('/leads', { ...fittingLead(), email: `${'a'.repeat(65)}@example.com` });
+  expect((await json(local)).problems).toEqual(['email: expected at most 64 characters before the @ (RFC 5321)']);
+  const began = Date.now();
+  const huge = await post('/leads', { ...fittingLead(), fields: { blob: 'x'.repeat(20 * 1024 * 1024) } });
+  expect(huge.status).toBe(413);
+  expect(Date.now() - began).toBeLessThan(10_000);
+  expect(await env.client.workflow.count()).toEqual(before);
+});
+
+test('while Temporal cannot be reached the intake answers 503 with Retry-After within seconds, and a server error tells the caller nothing inside', async () => {
+  const logged: string[] = [];
+  const away = await Connection.connect({ address: '127.0.0.1:1', connectTimeout: 1_000 }).catch(() => undefined);
+  const client = new Client({ connection: away ?? Connection.lazy({ address: '127.0.0.1:1' }) });
+  const down = createIntake({ client, store: db.store, taskQueue, configFile: sandboxConfigFile(), log: (line) => logged.push(line) });
+  const url = await down.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const began = Date.now();
+    const res = await fetch(`${url}/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fittingLead()) });
+    expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('5');
+    expect(Date.now() - began).toBeLessThan(10_000);
+    expect(JSON.stringify(await res.json())).not.toContain('127.0.0.1');
+    expect(logged.join('\n')).toContain('Temporal is unavailable');
+    // An unsubscribe is stored even so: every send checks the store.
+    const nobody = `while-down.${Date.now()}@example.com`;
+    const unsub = await fetch(`${url}/unsubscribe?lead=${encodeURIComponent(signUnsubscribe({ journeyId: `lead-${nobody}`, email: nobody }))}`, { method: 'POST' });
+    expect(unsub.status).toBe(200);
+    expect(await db.store.suppressionFor(nobody, 'email')).toMatchObject({ source: 'link' });
+  } finally {
+    await down.close();
+    await client.connection.close().catch(() => undefined);
+  }
+  // The same intake on the reachable server recovered nothing it needs to: the shared one still answers.
+  expect((await post('/leads', fittingLead())).status).toBe(201);
 });
 
 test('search attributes filter journeys by stage, owner and SLA status, and carry no lead data', async () => {

@@ -3,6 +3,7 @@
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
 import { Worker, type WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { verifyUnsubscribe } from '../activities/signedLinks';
 import { addLead } from '../client/leads';
 import { startMailSink, type MailSink } from '../client/mailSink';
 import type { Lead } from '../config/lead';
@@ -233,11 +234,14 @@ describe('nurture cadence for a lead outside the ICP', () => {
     const started = Date.parse(s.sends[0]!.at);
     expect(first.subject).toBe(`${lead.firstName}, a guide for retail teams`);
     expect(first.text).toContain(`teams like ${lead.company} cut`);
-    const unsubscribeUrl = `https://pipewright.example/unsubscribe?lead=${encodeURIComponent(s.leadId)}`;
-    expect(first.text).toContain(unsubscribeUrl);
-    expect(first.raw.replace(/\r?\n\s+/g, ' ')).toContain(
-      `List-Unsubscribe: <${unsubscribeUrl}>, <mailto:unsubscribe@pipewright.example?subject=${encodeURIComponent(`unsubscribe ${s.leadId}`)}>`,
-    );
+    // The link carries a signed token for this journey and address, the same in the body and the header.
+    const unsubscribeUrl = /Unsubscribe: (https:\/\/pipewright\.example\/unsubscribe\?lead=\S+)/.exec(first.text)![1]!;
+    const token = new URL(unsubscribeUrl).searchParams.get('lead')!;
+    expect(verifyUnsubscribe(token)).toEqual({ journeyId: s.leadId, email: lead.email });
+    // Unfolded (nodemailer folds the long header anywhere a space was).
+    const header = first.raw.replace(/\r?\n[ \t]+/g, '').replace('List-Unsubscribe: ', 'List-Unsubscribe:');
+    expect(header).toContain(`List-Unsubscribe:<${unsubscribeUrl}>,`);
+    expect(header).toContain(`<mailto:unsubscribe@pipewright.example?subject=${encodeURIComponent(`unsubscribe ${token}`)}>`);
     expect(first.raw).toContain('List-Unsubscribe-Post: List-Unsubscribe=One-Click');
     expect(s.stage).toBe('nurturing');
     // Retail is not an ICP industry: grade B, and a B lead that shows no interest yet is nurtured.

@@ -1,6 +1,7 @@
 import type { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { mailerFromEnv } from '../activities/mail';
+import { linkKeys } from '../activities/signedLinks';
 import { twilioSmsSender } from '../activities/sms';
 import { connectClient, connectStore, temporalSettings } from '../client/connection';
 import { missingSearchAttributes } from '../client/searchAttributes';
@@ -8,10 +9,11 @@ import { createWorker } from './worker';
 
 /**
  * The production worker: Temporal from the environment (see client/connection.ts), mail through
- * PIPEWRIGHT_SMTP_URL, the store in PIPEWRIGHT_DATABASE_URL. Runs until SIGINT or SIGTERM, then finishes the tasks in hand and exits.
+ * PIPEWRIGHT_SMTP_URL, the store in PIPEWRIGHT_DATABASE_URL, unsubscribe links signed with PIPEWRIGHT_LINK_SECRETS. Runs until SIGINT or SIGTERM, then finishes the tasks in hand and exits.
  */
 export async function runWorker(log: (line: string) => void = console.log): Promise<void> {
   const settings = temporalSettings();
+  linkKeys();
   const mailer = mailerFromEnv();
   const sms = twilioSmsSender();
   const store = await connectStore();

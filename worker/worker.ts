@@ -1,6 +1,7 @@
 import type { Client } from '@temporalio/client';
 import { NativeConnection, Worker, type WorkerOptions } from '@temporalio/worker';
 import { createActivities } from '../activities';
+import { linkKeys } from '../activities/signedLinks';
 import type { Mailer } from '../activities/mail';
 import type { SmsSender } from '../activities/sms';
 import type { Store } from '../store';
@@ -28,6 +29,8 @@ export function workflowsPath(): string {
 
 export async function createWorker(options: PipewrightWorkerOptions): Promise<Worker> {
   const { connection, namespace, taskQueue, client, mailer, store, sms, workflowBundle } = options;
+  // Refuses to start without the keys unsubscribe links are signed with, rather than fail at the first e-mail.
+  linkKeys();
   return Worker.create({
     connection,
     namespace,
