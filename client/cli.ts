@@ -10,6 +10,7 @@ import { SUPPRESSION_CHANNELS, type SuppressionChannel } from '../store/types';
 import { LEAD_EVENTS } from '../workflows/messages';
 import { temporalSettings } from './connection';
 import { leadEventOptions, registerAccountCommands } from './accountCommands';
+import { registerApiKeyCommands } from './apiKeyCommands';
 import { registerTeamCommands } from './teamCommands';
 import { port, positive, readJson, withClient, withStore } from './commandContext';
 import { contactRecord } from './contacts';
@@ -92,6 +93,7 @@ registerConfigCommands(program);
 registerCadenceCommands(program);
 registerAccountCommands(program);
 registerTeamCommands(program);
+registerApiKeyCommands(program);
 
 const lead = program.command('lead').description('start, inspect, list and update lead journeys');
 lead

@@ -1,11 +1,11 @@
 // `pipewright dev`: everything on one machine, durable across restarts. A real Temporal dev server
 // (state in a SQLite file), its Web UI, the worker, and a mail sink that keeps every message.
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { devLinkKeys, LINK_SECRETS_ENV, useLinkKeys } from '../activities/signedLinks';
-import { openStore } from '../store';
+import { openStore, type Store } from '../store';
 import { startEmbeddedStore } from '../store/embedded';
 import { createWorker } from '../worker/worker';
 import { ensureDigestSchedule } from './digestSchedule';
@@ -89,6 +89,8 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
   });
   let intake: FastifyInstance | undefined;
   try {
+    const apiKeyFile = join(dataDir, 'api-key');
+    const apiKey = await devApiKey(store, apiKeyFile);
     const links = devLinkKeys(join(dataDir, 'link-secret'));
     useLinkKeys(links.keys);
     const worker = await createWorker({
@@ -110,6 +112,7 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     log(`Worker                task queue "${options.taskQueue}"`);
     log(`Intake (HTTP)         http://127.0.0.1:${options.intakePort}: POST /leads, GET /leads/:id, POST /leads/:id/events/:event, /unsubscribe?lead=`);
     log(`Config                ${configLine}`);
+    log(`API key               ${apiKey} in ${apiKeyFile}: curl -H "Authorization: Bearer $(cat ${apiKeyFile})" for POST /leads and the rest of the private API`);
     log(`Unsubscribe links     signed with key "${links.keys.signing}" (${links.from}; set ${LINK_SECRETS_ENV} in production)`);
     log(`Manager digest        Schedule ${digest.id}, daily at ${digest.at} ${digest.timezone} (\`pipewright digest send\` sends it now)`);
     const { sending } = active.config;
@@ -150,4 +153,15 @@ function portInUse(port: number): Promise<boolean> {
     });
     socket.once('error', () => resolvePort(false));
   });
+}
+
+/**
+ * The API key `pipewright dev` hands to its user: made once and kept in `file` (readable by its
+ * owner only), made again if it was revoked. Answers whether it is new, for the log line.
+ */
+async function devApiKey(store: Store, file: string): Promise<string> {
+  if (existsSync(file) && (await store.verifyApiKey(readFileSync(file, 'utf8').trim()))) return 'kept';
+  const { key } = await store.createApiKey('pipewright dev');
+  writeFileSync(file, `${key}\n`, { mode: 0o600 });
+  return 'made';
 }

@@ -1,7 +1,8 @@
-// The HTTP intake: forms, CRMs and webhooks add leads and report events here, and the
-// List-Unsubscribe link of every marketing e-mail lands here.
+// The HTTP intake: forms, CRMs and webhooks add leads and report events here (the private API,
+// with an API key), and the List-Unsubscribe link of every marketing e-mail lands here (public,
+// with a signed token).
 import type { Client } from '@temporalio/client';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { linkKeys, verifyUnsubscribe, type UnsubscribeTarget } from '../activities/signedLinks';
 import { ValidationError } from '../config/validation';
 import type { Store } from '../store';
@@ -55,7 +56,20 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
     return reply.status(500).send({ error: 'internal error; it has been logged' });
   });
 
-  app.post('/leads', async (req, reply) => {
+  // The private API (leads, events, state) answers only requests with a live API key, checked
+  // before the body is read. One answer for a missing, malformed, unknown or revoked key.
+  const privateApi = {
+    onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
+      const key = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
+      if (key && (await store.verifyApiKey(key))) return;
+      return reply
+        .status(401)
+        .header('WWW-Authenticate', 'Bearer')
+        .send({ error: 'unauthorized: send a live API key as "Authorization: Bearer KEY" (`pipewright apikey create`)' });
+    },
+  };
+
+  app.post('/leads', privateApi, async (req, reply) => {
     const lead = parseLead(req.body, 'lead');
     // A config that cannot be used is the server's problem, not the lead's: a 500, not a 400.
     const { config: current, version } = await active.get().catch((err: Error) => {
@@ -65,10 +79,10 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
     return reply.status(added.started ? 201 : 200).send(added);
   });
 
-  app.get<{ Params: { id: string } }>('/leads/:id', async (req) => temporal(() => showLead(client, req.params.id)));
+  app.get<{ Params: { id: string } }>('/leads/:id', privateApi, async (req) => temporal(() => showLead(client, req.params.id)));
 
   // The body, when there is one, carries the event's detail: who touched, on which channel, BANT...
-  app.post<{ Params: { id: string; event: string } }>('/leads/:id/events/:event', async (req, reply) => {
+  app.post<{ Params: { id: string; event: string } }>('/leads/:id/events/:event', privateApi, async (req, reply) => {
     const { delivered } = await temporal(() => sendLeadEvent(client, store, req.params.id, req.params.event, 'api', req.body ?? {}));
     return reply.status(202).send({ event: req.params.event, to: req.params.id, delivered });
   });

@@ -3,6 +3,7 @@ export * from './types';
 export { openStore, maskPassword, normaliseEmail, type Store } from './store';
 export { migrate, migrationsDir, readMigrations, type Migration } from './migrate';
 export { startEmbeddedStore, type EmbeddedStore } from './embedded';
+export type { ApiKey } from './apiKeys';
 
 /** The port `pipewright dev` serves its embedded store on: next to a local PostgreSQL's 5432. */
 export const DEV_STORE_PORT = 5433;

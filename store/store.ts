@@ -9,6 +9,7 @@
 // and writes. Lead routing (assignLead, drainQueue, releaseLead) does the same under one routing-wide
 // lock, as caps span pools. Between BEGIN and COMMIT they only talk to the database (no other
 // awaits), a handful of round trips, so PGlite's other connections wait for no more than that.
+import { newApiKey, parseApiKey, secretMatches, type ApiKey } from './apiKeys';
 import { createHash } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
 import {
@@ -147,6 +148,13 @@ export interface Store {
   /** Reps still away at `now`, soonest back first. */
   awayReps(now: Date): Promise<AwayRep[]>;
   /** By e-mail domain (lower case); an upsert without an owner keeps the owner already known. */
+  /** Makes an API key for the intake's private API; the key is answered once, only its hash is kept. */
+  createApiKey(name: string): Promise<{ id: string; key: string }>;
+  apiKeys(): Promise<ApiKey[]>;
+  /** True when the key existed and was live. */
+  revokeApiKey(id: string): Promise<boolean>;
+  /** The key's id and name when `presented` is a live key (marked used, to the minute); else undefined. */
+  verifyApiKey(presented: string): Promise<{ id: string; name: string } | undefined>;
   upsertAccount(account: { domain: string; name: string; owner?: string }): Promise<void>;
   accountOwner(domain: string): Promise<string | undefined>;
   close(): Promise<void>;
@@ -832,6 +840,45 @@ class PgStore implements Store {
       [now],
     );
     return rows.map((row) => ({ email: row.email, until: row.until, ...(row.note !== null && { note: row.note }) }));
+  }
+
+  async createApiKey(name: string): Promise<{ id: string; key: string }> {
+    const made = newApiKey();
+    await this.pool.query('insert into api_keys (id, name, secret_sha256) values ($1, $2, $3)', [made.id, name, made.secretSha256]);
+    return { id: made.id, key: made.key };
+  }
+
+  async apiKeys(): Promise<ApiKey[]> {
+    const { rows } = await this.pool.query<{ id: string; name: string; created_at: Date; last_used_at: Date | null; revoked_at: Date | null }>(
+      'select id, name, created_at, last_used_at, revoked_at from api_keys order by created_at, id',
+    );
+    return rows.map((row) => ({
+      id: row.id,
+      name: row.name,
+      createdAt: row.created_at,
+      ...(row.last_used_at !== null && { lastUsedAt: row.last_used_at }),
+      ...(row.revoked_at !== null && { revokedAt: row.revoked_at }),
+    }));
+  }
+
+  async revokeApiKey(id: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('update api_keys set revoked_at = now() where id = $1 and revoked_at is null', [id]);
+    return rowCount === 1;
+  }
+
+  async verifyApiKey(presented: string): Promise<{ id: string; name: string } | undefined> {
+    const parsed = parseApiKey(presented);
+    if (!parsed) return undefined;
+    const { rows } = await this.pool.query<{ name: string; secret_sha256: string; last_used_at: Date | null }>(
+      'select name, secret_sha256, last_used_at from api_keys where id = $1 and revoked_at is null',
+      [parsed.id],
+    );
+    const row = rows[0];
+    if (!row || !secretMatches(parsed.secret, row.secret_sha256)) return undefined;
+    if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
+      await this.pool.query('update api_keys set last_used_at = now() where id = $1', [parsed.id]);
+    }
+    return { id: parsed.id, name: row.name };
   }
 
   async upsertAccount(account: { domain: string; name: string; owner?: string }): Promise<void> {

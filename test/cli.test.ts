@@ -39,7 +39,7 @@ describe('pipewright config validate', () => {
 });
 
 test('every command has help text', async () => {
-  for (const command of [[], ['dev'], ['worker'], ['config', 'validate'], ['lead', 'add'], ['lead', 'show'], ['lead', 'event'], ['servers'], ['intake']]) {
+  for (const command of [[], ['dev'], ['worker'], ['config', 'validate'], ['lead', 'add'], ['lead', 'show'], ['lead', 'event'], ['servers'], ['intake'], ['apikey', 'create'], ['apikey', 'list'], ['apikey', 'revoke']]) {
     const result = await pipewright([...command, '--help']);
     expect(result.code).toBe(0);
     expect(result.stdout).toMatch(/^Usage: pipewright/);

@@ -63,7 +63,19 @@ test('a journey started before a restart of pipewright dev breaches its SLA afte
   expect(ui.status).toBe(200);
 
   const lead = fittingLead();
-  const added = await fetch(`http://127.0.0.1:${intakePort}/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(lead) });
+  // The private API needs the key dev made and keeps for its user; without it, 401.
+  const apiKeyFile = join(dataDir, 'api-key');
+  expect(dev.output()).toContain(`API key               made in ${apiKeyFile}`);
+  expect(statSync(apiKeyFile).mode & 0o777).toBe(0o600);
+  const apiKey = readFileSync(apiKeyFile, 'utf8').trim();
+  expect(dev.output()).not.toContain(apiKey);
+  const refused = await fetch(`http://127.0.0.1:${intakePort}/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(lead) });
+  expect(refused.status).toBe(401);
+  const added = await fetch(`http://127.0.0.1:${intakePort}/leads`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', authorization: `Bearer ${apiKey}` },
+    body: JSON.stringify(lead),
+  });
   expect(added.status).toBe(201);
   await waitForOutput(dev.output, /mail: to \S+: "New inbound lead: Dana Whitfield/, 10_000);
 
@@ -73,8 +85,10 @@ test('a journey started before a restart of pipewright dev breaches its SLA afte
   expect(dev.output()).not.toContain('SLA breached');
 
   dev = await startPipewright(args, noKeys, /Ctrl-C stops everything/);
-  // The same key after the restart, so the links of e-mails already sent still work.
+  // The same keys after the restart: links in e-mails already sent, and the user's API key, still work.
   expect(readFileSync(keyFile, 'utf8')).toBe(key);
+  expect(dev.output()).toContain(`API key               kept in ${apiKeyFile}`);
+  expect(readFileSync(apiKeyFile, 'utf8').trim()).toBe(apiKey);
   try {
     const shown = await pipewright(['lead', 'show', lead.email, '--json'], { env });
     expect(JSON.parse(shown.stdout)).toMatchObject({

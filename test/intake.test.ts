@@ -20,6 +20,8 @@ let worker: Worker;
 let running: Promise<void>;
 let intake: FastifyInstance;
 let base: string;
+/** The private API's key, as a CRM would hold it. */
+let auth: { authorization: string };
 
 beforeAll(async () => {
   const [bundle] = await Promise.all([
@@ -30,6 +32,7 @@ beforeAll(async () => {
   ]);
   worker = await testWorker(env, bundle, sink, db.store, taskQueue);
   running = worker.run();
+  auth = { authorization: `Bearer ${(await db.store.createApiKey('intake tests')).key}` };
   intake = createIntake({ client: env.client, store: db.store, taskQueue, configFile: sandboxConfigFile() });
   base = await intake.listen({ host: '127.0.0.1', port: 0 });
 });
@@ -45,8 +48,9 @@ afterAll(async () => {
 
 // The intake's replies are JSON whose shape each test asserts.
 const json = async (res: Response): Promise<any> => res.json();
-const post = (path: string, body?: unknown, type = 'application/json') =>
-  fetch(`${base}${path}`, { method: 'POST', headers: body === undefined ? {} : { 'content-type': type }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const post = (path: string, body?: unknown, type = 'application/json', headers: Record<string, string> = auth) =>
+  fetch(`${base}${path}`, { method: 'POST', headers: { ...headers, ...(body === undefined ? {} : { 'content-type': type }) }, body: typeof body === 'string' ? body : JSON.stringify(body) });
+const get = (path: string, headers: Record<string, string> = auth) => fetch(`${base}${path}`, { headers });
 
 test('a lead posted by a form starts its journey once, however often it is posted', async () => {
   const lead = fittingLead();
@@ -59,9 +63,36 @@ test('a lead posted by a form starts its journey once, however often it is poste
   expect(again.status).toBe(200);
   expect(await json(again)).toEqual({ leadId: `lead-${lead.email}`, started: false });
 
-  const state = await json(await fetch(`${base}/leads/${encodeURIComponent(lead.email)}`));
+  const state = await json(await get(`/leads/${encodeURIComponent(lead.email)}`));
   expect(state).toMatchObject({ stage: 'working', status: 'RUNNING' });
   expect(state.slas).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'inbound-first-touch', kind: 'first-touch', status: 'pending' })]));
+});
+
+test('the private API answers 401 without a live API key, the same for every way of failing, and starts nothing', async () => {
+  const before = await env.client.workflow.count();
+  const made = await db.store.createApiKey('to be revoked');
+  const lead = fittingLead();
+  const tries: Record<string, string>[] = [
+    {},
+    { authorization: 'Bearer' },
+    { authorization: 'Basic dXNlcjpwYXNz' },
+    { authorization: 'Bearer pw_000000000000_AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' },
+    { authorization: `Bearer ${made.key.slice(0, -1)}${made.key.endsWith('A') ? 'B' : 'A'}` },
+  ];
+  expect(await db.store.revokeApiKey(made.id)).toBe(true);
+  tries.push({ authorization: `Bearer ${made.key}` });
+  for (const headers of tries) {
+    for (const res of [await post('/leads', lead, 'application/json', headers), await get(`/leads/${encodeURIComponent(lead.email)}`, headers), await post(`/leads/${encodeURIComponent(lead.email)}/events/touched`, {}, 'application/json', headers)]) {
+      expect(res.status).toBe(401);
+      expect(res.headers.get('www-authenticate')).toBe('Bearer');
+      expect(await json(res)).toEqual({ error: 'unauthorized: send a live API key as "Authorization: Bearer KEY" (`pipewright apikey create`)' });
+    }
+  }
+  expect(await env.client.workflow.count()).toEqual(before);
+  // The store keeps a hash: the key itself is nowhere in it.
+  expect(JSON.stringify(await db.store.apiKeys())).not.toContain(made.key.split('_')[2]);
+  expect((await db.store.apiKeys()).find((k) => k.id === made.id)).toMatchObject({ name: 'to be revoked', revokedAt: expect.any(Date) });
+  expect(await db.store.revokeApiKey(made.id)).toBe(false);
 });
 
 test('a bad lead is answered 400 with every problem, and starts nothing', async () => {
@@ -80,7 +111,7 @@ test('events from a CRM reach the journey; unknown leads and events are refused 
   const lead = fittingLead();
   await post('/leads', lead);
   await sink.waitFor(sdrNoticeAbout(lead));
-  const show = async () => json(await fetch(`${base}/leads/${encodeURIComponent(lead.email)}`));
+  const show = async () => json(await get(`/leads/${encodeURIComponent(lead.email)}`));
   const firstTouch = (s: any) => s.slas.find((c: { kind: string }) => c.kind === 'first-touch');
   const { owner } = await show();
   // A touch that does not say who made it is kept, but only the owner's touch meets the SLA.
@@ -108,8 +139,9 @@ async function unsubscribeToken(address: string): Promise<string> {
   expect(mail.raw.replace(/\r?\n[ \t]+/g, '')).toContain(`<${link}>`);
   return new URL(link!).searchParams.get('lead')!;
 }
+/** The public face: an unsubscribe needs no API key, only the link's token. */
 const unsubscribe = (token: string, type = 'application/x-www-form-urlencoded', body = 'List-Unsubscribe=One-Click') =>
-  post(`/unsubscribe?lead=${encodeURIComponent(token)}`, body, type);
+  post(`/unsubscribe?lead=${encodeURIComponent(token)}`, body, type, {});
 
 test("the List-Unsubscribe link carries a signed token; its one-click post stops the cadence, and its page only offers a button", async () => {
   const lead = nurtureLead();
@@ -206,7 +238,7 @@ test('while Temporal cannot be reached the intake answers 503 with Retry-After w
   const url = await down.listen({ host: '127.0.0.1', port: 0 });
   try {
     const began = Date.now();
-    const res = await fetch(`${url}/leads`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(fittingLead()) });
+    const res = await fetch(`${url}/leads`, { method: 'POST', headers: { ...auth, 'content-type': 'application/json' }, body: JSON.stringify(fittingLead()) });
     expect(res.status).toBe(503);
     expect(res.headers.get('retry-after')).toBe('5');
     expect(Date.now() - began).toBeLessThan(10_000);
@@ -229,7 +261,7 @@ test('search attributes filter journeys by stage, owner and SLA status, and carr
   const lead = fittingLead();
   const { leadId } = await json(await post('/leads', lead));
   await sink.waitFor(sdrNoticeAbout(lead));
-  const { owner } = await json(await fetch(`${base}/leads/${leadId}`));
+  const { owner } = await json(await get(`/leads/${leadId}`));
   const find = async (filter: JourneyFilter) => {
     const found: ListedJourney[] = [];
     for await (const j of listJourneys(env.client, filter, 1000)) found.push(j);

@@ -116,6 +116,26 @@ describe.each([
     });
   });
 
+  describe('API keys', () => {
+    test('a key verifies until revoked; the store holds only its hash; another key or a near miss never verifies', async () => {
+      const a = await store.createApiKey('website form');
+      const b = await store.createApiKey('crm');
+      expect(a.key).not.toBe(b.key);
+      expect(await store.verifyApiKey(a.key)).toEqual({ id: a.id, name: 'website form' });
+      const [id, secret] = [a.key.split('_')[1]!, a.key.split('_')[2]!];
+      for (const miss of [`pw_${id}_${b.key.split('_')[2]}`, `pw_${b.id}_${secret}`, a.key.toUpperCase(), `${a.key}x`, secret, '']) {
+        expect(await store.verifyApiKey(miss)).toBeUndefined();
+      }
+      const listed = await store.apiKeys();
+      expect(listed.find((k) => k.id === a.id)).toMatchObject({ name: 'website form', createdAt: expect.any(Date), lastUsedAt: expect.any(Date) });
+      expect(JSON.stringify(listed)).not.toContain(secret);
+      expect(await store.revokeApiKey(a.id)).toBe(true);
+      expect(await store.verifyApiKey(a.key)).toBeUndefined();
+      expect(await store.verifyApiKey(b.key)).toEqual({ id: b.id, name: 'crm' });
+      expect(await store.revokeApiKey(a.id)).toBe(false);
+    });
+  });
+
   describe('suppressions', () => {
     test('an unsubscribe on every channel stops e-mail and SMS', async () => {
       const email = `${unique('lead')}@example.com`;
