@@ -2,11 +2,13 @@
 // with an API key), and the List-Unsubscribe link of every marketing e-mail lands here (public,
 // with a signed token).
 import type { Client } from '@temporalio/client';
+import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { linkKeys, verifyUnsubscribe, type UnsubscribeTarget } from '../activities/signedLinks';
 import { ValidationError } from '../config/validation';
 import type { Store } from '../store';
 import { activeConfigCache, actor, type ActiveConfigCache } from './configVersions';
+import { rateLimitsFromEnv, type RateLimits } from './rateLimits';
 import { addLead, LeadRequestError, parseLead, sendLeadEvent, showLead } from './leads';
 
 export interface IntakeOptions {
@@ -23,6 +25,8 @@ export interface IntakeOptions {
   configFile?: string;
   /** Where a server error's details go (the caller gets none of them). Default: standard error. */
   log?: (line: string) => void;
+  /** Requests a minute per API key and per client address; default from the environment (rateLimits.ts). */
+  rateLimits?: RateLimits;
 }
 
 /** A body larger than this is refused (413) before it is read: a lead is a few hundred bytes. */
@@ -31,7 +35,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 const TEMPORAL_DEADLINE_MS = 5_000;
 const RETRY_AFTER_S = 5;
 
-export function createIntake({ client, store, taskQueue, config, configFile, log = console.error }: IntakeOptions): FastifyInstance {
+export function createIntake({ client, store, taskQueue, config, configFile, log = console.error, rateLimits = rateLimitsFromEnv() }: IntakeOptions): FastifyInstance {
   const active = config ?? activeConfigCache(store, { fallbackFile: configFile, by: actor('first lead through the intake') });
   // Refuses to start without the keys the unsubscribe links are signed with (PIPEWRIGHT_LINK_SECRETS).
   linkKeys();
@@ -58,10 +62,12 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
 
   // The private API (leads, events, state) answers only requests with a live API key, checked
   // before the body is read. One answer for a missing, malformed, unknown or revoked key.
+  const keyOf = new WeakMap<FastifyRequest, string>();
   const privateApi = {
     onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
       const key = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
-      if (key && (await store.verifyApiKey(key))) return;
+      const verified = key ? await store.verifyApiKey(key) : undefined;
+      if (verified) return void keyOf.set(req, verified.id);
       return reply
         .status(401)
         .header('WWW-Authenticate', 'Bearer')
@@ -69,44 +75,58 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
     },
   };
 
-  app.post('/leads', privateApi, async (req, reply) => {
-    const lead = parseLead(req.body, 'lead');
-    // A config that cannot be used is the server's problem, not the lead's: a 500, not a 400.
-    const { config: current, version } = await active.get().catch((err: Error) => {
-      throw new Error(`the active config cannot be used: ${err.message}`);
+  // Counted after the key is checked, so a request counts against the key it proved it holds;
+  // the public face counts per client address.
+  void app.register(rateLimit, {
+    global: true,
+    hook: 'preHandler',
+    timeWindow: '1 minute',
+    keyGenerator: (req) => (keyOf.has(req) ? `key:${keyOf.get(req)}` : `ip:${req.ip}`),
+    max: (_req, key) => (key.startsWith('key:') ? rateLimits.perKey : rateLimits.perIp),
+    errorResponseBuilder: (_req, context) => ({ statusCode: 429, message: `too many requests: at most ${context.max} a minute; try again in ${context.after}` }),
+  });
+
+  // In a plugin of their own, so the rate limiter is loaded before they are declared.
+  void app.register(async (routes) => {
+    routes.post('/leads', privateApi, async (req, reply) => {
+      const lead = parseLead(req.body, 'lead');
+      // A config that cannot be used is the server's problem, not the lead's: a 500, not a 400.
+      const { config: current, version } = await active.get().catch((err: Error) => {
+        throw new Error(`the active config cannot be used: ${err.message}`);
+      });
+      const added = await temporal(() => addLead(client, store, taskQueue, current, lead, version));
+      return reply.status(added.started ? 201 : 200).send(added);
     });
-    const added = await temporal(() => addLead(client, store, taskQueue, current, lead, version));
-    return reply.status(added.started ? 201 : 200).send(added);
-  });
 
-  app.get<{ Params: { id: string } }>('/leads/:id', privateApi, async (req) => temporal(() => showLead(client, req.params.id)));
+    routes.get<{ Params: { id: string } }>('/leads/:id', privateApi, async (req) => temporal(() => showLead(client, req.params.id)));
 
-  // The body, when there is one, carries the event's detail: who touched, on which channel, BANT...
-  app.post<{ Params: { id: string; event: string } }>('/leads/:id/events/:event', privateApi, async (req, reply) => {
-    const { delivered } = await temporal(() => sendLeadEvent(client, store, req.params.id, req.params.event, 'api', req.body ?? {}));
-    return reply.status(202).send({ event: req.params.event, to: req.params.id, delivered });
-  });
-
-  // A GET only shows a button: mail scanners open links, and must not unsubscribe anyone.
-  app.get<{ Querystring: Record<string, unknown> }>('/unsubscribe', async (req, reply) => {
-    const target = unsubscribeTarget(req.query.lead);
-    if ('refused' in target) return reply.status(400).type('text/html').send(page('Unsubscribe', `<p>${target.refused}.</p>`));
-    return reply
-      .type('text/html')
-      .send(page('Unsubscribe', `<form method="post"><p>Stop all e-mail to ${escape(target.email)}?</p><button type="submit">Unsubscribe</button></form>`));
-  });
-
-  app.post<{ Querystring: Record<string, unknown> }>('/unsubscribe', async (req, reply) => {
-    const target = unsubscribeTarget(req.query.lead);
-    if ('refused' in target) return reply.status(400).type('text/html').send(page('Unsubscribe', `<p>${target.refused}.</p>`));
-    // The suppression is what every send checks, so it is stored first and alone makes the answer:
-    // twice, after the journey ended, or while Temporal is away, the person asking is unsubscribed.
-    await store.suppress({ email: target.email, channel: 'all', reason: 'unsubscribed', source: 'link' });
-    await temporal(() => sendLeadEvent(client, store, target.journeyId, 'unsubscribed', 'link')).catch((err: unknown) => {
-      // The journey stops at its next send anyway (the store says suppressed); stopping it now is a courtesy.
-      log(`intake: unsubscribe of ${target.journeyId} stored; the journey was not told: ${(err as Error).message}`);
+    // The body, when there is one, carries the event's detail: who touched, on which channel, BANT...
+    routes.post<{ Params: { id: string; event: string } }>('/leads/:id/events/:event', privateApi, async (req, reply) => {
+      const { delivered } = await temporal(() => sendLeadEvent(client, store, req.params.id, req.params.event, 'api', req.body ?? {}));
+      return reply.status(202).send({ event: req.params.event, to: req.params.id, delivered });
     });
-    return reply.type('text/html').send(page('Unsubscribed', `<p>${escape(target.email)} will get no more e-mail from us.</p>`));
+
+    // A GET only shows a button: mail scanners open links, and must not unsubscribe anyone.
+    routes.get<{ Querystring: Record<string, unknown> }>('/unsubscribe', async (req, reply) => {
+      const target = unsubscribeTarget(req.query.lead);
+      if ('refused' in target) return reply.status(400).type('text/html').send(page('Unsubscribe', `<p>${target.refused}.</p>`));
+      return reply
+        .type('text/html')
+        .send(page('Unsubscribe', `<form method="post"><p>Stop all e-mail to ${escape(target.email)}?</p><button type="submit">Unsubscribe</button></form>`));
+    });
+
+    routes.post<{ Querystring: Record<string, unknown> }>('/unsubscribe', async (req, reply) => {
+      const target = unsubscribeTarget(req.query.lead);
+      if ('refused' in target) return reply.status(400).type('text/html').send(page('Unsubscribe', `<p>${target.refused}.</p>`));
+      // The suppression is what every send checks, so it is stored first and alone makes the answer:
+      // twice, after the journey ended, or while Temporal is away, the person asking is unsubscribed.
+      await store.suppress({ email: target.email, channel: 'all', reason: 'unsubscribed', source: 'link' });
+      await temporal(() => sendLeadEvent(client, store, target.journeyId, 'unsubscribed', 'link')).catch((err: unknown) => {
+        // The journey stops at its next send anyway (the store says suppressed); stopping it now is a courtesy.
+        log(`intake: unsubscribe of ${target.journeyId} stored; the journey was not told: ${(err as Error).message}`);
+      });
+      return reply.type('text/html').send(page('Unsubscribed', `<p>${escape(target.email)} will get no more e-mail from us.</p>`));
+    });
   });
 
   return app;

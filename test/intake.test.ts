@@ -5,6 +5,7 @@ import type { FastifyInstance } from 'fastify';
 import { Client, Connection } from '@temporalio/client';
 import { LINK_LIFETIME_MS, parseLinkKeys, signUnsubscribe, verifyUnsubscribe } from '../activities/signedLinks';
 import { createIntake } from '../client/intake';
+import { rateLimitsFromEnv } from '../client/rateLimits';
 import { listJourneys, type JourneyFilter, type ListedJourney } from '../client/journeyList';
 import { startMailSink, type MailSink } from '../client/mailSink';
 import { fittingLead, nurtureLead, sandboxConfigFile, sdrNoticeAbout } from './support/fixtures';
@@ -255,6 +256,30 @@ test('while Temporal cannot be reached the intake answers 503 with Retry-After w
   }
   // The same intake on the reachable server recovered nothing it needs to: the shared one still answers.
   expect((await post('/leads', fittingLead())).status).toBe(201);
+});
+
+test('each API key and each client address has its own rate limit: over it, 429 with Retry-After; a bad limit names its variable', async () => {
+  const limited = createIntake({ client: env.client, store: db.store, taskQueue, configFile: sandboxConfigFile(), rateLimits: { perKey: 3, perIp: 2 } });
+  const url = await limited.listen({ host: '127.0.0.1', port: 0 });
+  try {
+    const other = { authorization: `Bearer ${(await db.store.createApiKey('second form')).key}` };
+    const show = (headers: Record<string, string>) => fetch(`${url}/leads/nobody%40nowhere.example`, { headers });
+    expect((await Promise.all([show(auth), show(auth), show(auth)])).map((r) => r.status)).toEqual([404, 404, 404]);
+    const over = await show(auth);
+    expect(over.status).toBe(429);
+    expect(Number(over.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await json(over)).error).toMatch(/^too many requests: at most 3 a minute; try again in /);
+    // Another key, and the public face, count on their own.
+    expect((await show(other)).status).toBe(404);
+    const token = encodeURIComponent(signUnsubscribe({ journeyId: 'lead-x@example.com', email: 'x@example.com' }));
+    const pages = await Promise.all([1, 2, 3].map(() => fetch(`${url}/unsubscribe?lead=${token}`)));
+    expect(pages.map((r) => r.status).sort()).toEqual([200, 200, 429]);
+  } finally {
+    await limited.close();
+  }
+  expect(rateLimitsFromEnv({})).toEqual({ perKey: 600, perIp: 60 });
+  expect(rateLimitsFromEnv({ PIPEWRIGHT_RATE_LIMIT_PER_KEY: '1200' })).toEqual({ perKey: 1200, perIp: 60 });
+  expect(() => rateLimitsFromEnv({ PIPEWRIGHT_RATE_LIMIT_PER_IP: 'lots' })).toThrow('PIPEWRIGHT_RATE_LIMIT_PER_IP must be a whole number of requests per minute, 1 or more; it is "lots"');
 });
 
 test('search attributes filter journeys by stage, owner and SLA status, and carry no lead data', async () => {
