@@ -5,10 +5,12 @@ import type { Client } from '@temporalio/client';
 import rateLimit from '@fastify/rate-limit';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import { linkKeys, verifyUnsubscribe, type UnsubscribeTarget } from '../activities/signedLinks';
-import { ValidationError } from '../config/validation';
+import { z } from 'zod';
+import { parseOrThrow, ValidationError } from '../config/validation';
 import type { Store } from '../store';
 import { activeConfigCache, actor, type ActiveConfigCache } from './configVersions';
 import { rateLimitsFromEnv, type RateLimits } from './rateLimits';
+import { SIGNATURE_HEADER, WebhookVerifier, webhookSecretsFromEnv } from './webhookSignature';
 import { addLead, LeadRequestError, parseLead, sendLeadEvent, showLead } from './leads';
 
 export interface IntakeOptions {
@@ -63,6 +65,7 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
   // The private API (leads, events, state) answers only requests with a live API key, checked
   // before the body is read. One answer for a missing, malformed, unknown or revoked key.
   const keyOf = new WeakMap<FastifyRequest, string>();
+  const webhooks = new WebhookVerifier(webhookSecretsFromEnv());
   const privateApi = {
     onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
       const key = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
@@ -115,6 +118,33 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
         .send(page('Unsubscribe', `<form method="post"><p>Stop all e-mail to ${escape(target.email)}?</p><button type="submit">Unsubscribe</button></form>`));
     });
 
+    // CRMs that sign instead of holding a key (webhookSignature.ts): the signature is over the raw
+    // body, so this scope keeps it, and checks it before the rate limiter counts the request.
+    void routes.register(async (signed) => {
+      signed.removeContentTypeParser('application/json');
+      signed.addContentTypeParser('application/json', { parseAs: 'buffer' }, (_req, raw, done) => {
+        try {
+          done(null, { raw, json: JSON.parse((raw as Buffer).toString('utf8')) as unknown });
+        } catch {
+          done(new LeadRequestError('body: expected JSON', 400));
+        }
+      });
+      signed.post('/webhooks/events', {
+        preValidation: async (req, reply) => {
+          const raw = (req.body as { raw?: Buffer } | undefined)?.raw ?? Buffer.alloc(0);
+          const refused = webhooks.refusal(req.headers[SIGNATURE_HEADER], raw);
+          if (!refused) return void keyOf.set(req, 'webhook');
+          log(`intake: webhook refused: ${refused}`);
+          return reply.status(401).send({ error: `unauthorized: sign the raw body as described for the ${SIGNATURE_HEADER} header` });
+        },
+        handler: async (req, reply) => {
+          const body = parseOrThrow(WebhookEventSchema, (req.body as { json: unknown }).json, 'webhook');
+          const { delivered } = await temporal(() => sendLeadEvent(client, store, body.lead, body.event, 'webhook', body.detail ?? {}));
+          return reply.status(202).send({ event: body.event, to: body.lead, delivered });
+        },
+      });
+    });
+
     routes.post<{ Querystring: Record<string, unknown> }>('/unsubscribe', async (req, reply) => {
       const target = unsubscribeTarget(req.query.lead);
       if ('refused' in target) return reply.status(400).type('text/html').send(page('Unsubscribe', `<p>${target.refused}.</p>`));
@@ -131,6 +161,13 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
 
   return app;
 }
+
+/** What a signed webhook carries: the lead (ID or e-mail), the event, and its detail as the events API takes it. */
+const WebhookEventSchema = z.strictObject({
+  lead: z.string().min(1).max(300),
+  event: z.string().min(1).max(50),
+  detail: z.record(z.string(), z.unknown()).optional(),
+});
 
 /** The `lead` parameter of an unsubscribe link: one signed token (signedLinks.ts). */
 function unsubscribeTarget(lead: unknown): UnsubscribeTarget | { refused: string } {

@@ -6,6 +6,7 @@ import { Client, Connection } from '@temporalio/client';
 import { LINK_LIFETIME_MS, parseLinkKeys, signUnsubscribe, verifyUnsubscribe } from '../activities/signedLinks';
 import { createIntake } from '../client/intake';
 import { rateLimitsFromEnv } from '../client/rateLimits';
+import { signWebhook, WEBHOOK_SECRETS_ENV, webhookSecretsFromEnv } from '../client/webhookSignature';
 import { listJourneys, type JourneyFilter, type ListedJourney } from '../client/journeyList';
 import { startMailSink, type MailSink } from '../client/mailSink';
 import { fittingLead, nurtureLead, sandboxConfigFile, sdrNoticeAbout } from './support/fixtures';
@@ -280,6 +281,49 @@ test('each API key and each client address has its own rate limit: over it, 429 
   expect(rateLimitsFromEnv({})).toEqual({ perKey: 600, perIp: 60 });
   expect(rateLimitsFromEnv({ PIPEWRIGHT_RATE_LIMIT_PER_KEY: '1200' })).toEqual({ perKey: 1200, perIp: 60 });
   expect(() => rateLimitsFromEnv({ PIPEWRIGHT_RATE_LIMIT_PER_IP: 'lots' })).toThrow('PIPEWRIGHT_RATE_LIMIT_PER_IP must be a whole number of requests per minute, 1 or more; it is "lots"');
+});
+
+test('a CRM webhook signed over timestamp and raw body is taken once; a bad, stale or replayed signature is refused with 401', async () => {
+  const [oldSecret, newSecret] = ['o'.repeat(40), 'n'.repeat(40)];
+  process.env[WEBHOOK_SECRETS_ENV] = `${newSecret},${oldSecret}`;
+  const crm = createIntake({ client: env.client, store: db.store, taskQueue, configFile: sandboxConfigFile(), log: () => undefined });
+  delete process.env[WEBHOOK_SECRETS_ENV];
+  const url = await crm.listen({ host: '127.0.0.1', port: 0 });
+  const send = (body: string, signature?: string) =>
+    fetch(`${url}/webhooks/events`, { method: 'POST', headers: { 'content-type': 'application/json', ...(signature && { 'pipewright-signature': signature }) }, body });
+  try {
+    const lead = fittingLead();
+    await post('/leads', lead);
+    await sink.waitFor(sdrNoticeAbout(lead));
+    const body = JSON.stringify({ lead: lead.email, event: 'touched', detail: { channel: 'call' } });
+    const signature = signWebhook(oldSecret, body);
+    const taken = await send(body, signature);
+    expect(taken.status).toBe(202);
+    expect(await json(taken)).toEqual({ event: 'touched', to: lead.email, delivered: true });
+    expect((await json(await get(`/leads/${encodeURIComponent(lead.email)}`))).repTouches).toEqual([expect.objectContaining({ channel: 'call' })]);
+
+    const now = Math.floor(Date.now() / 1000);
+    for (const [why, res] of [
+      ['replayed', await send(body, signature)],
+      ['no header', await send(body)],
+      ['another secret', await send(body, signWebhook('x'.repeat(40), body))],
+      ['a changed body', await send(body.replace('call', 'email'), signWebhook(newSecret, body, now))],
+      ['ten minutes old', await send(body, signWebhook(newSecret, body, now - 600))],
+      ['ten minutes ahead', await send(body, signWebhook(newSecret, body, now + 600))],
+    ] as const) {
+      expect([why, res.status]).toEqual([why, 401]);
+    }
+    expect((await json(await get(`/leads/${encodeURIComponent(lead.email)}`))).repTouches).toHaveLength(1);
+    const shapeless = JSON.stringify({ lead: lead.email, kind: 'touched' });
+    const bad = await send(shapeless, signWebhook(newSecret, shapeless));
+    expect(bad.status).toBe(400);
+    expect((await json(bad)).problems).toEqual(['event: required (expected string)', 'kind: unknown key "kind"; expected one of lead, event, detail']);
+    // The intake without secrets takes no webhook at all.
+    expect((await post('/webhooks/events', body, 'application/json', { 'pipewright-signature': signWebhook(newSecret, body) })).status).toBe(401);
+  } finally {
+    await crm.close();
+  }
+  expect(() => webhookSecretsFromEnv({ [WEBHOOK_SECRETS_ENV]: 'short' })).toThrow(`${WEBHOOK_SECRETS_ENV}: secret 1 is shorter than 32 characters`);
 });
 
 test('search attributes filter journeys by stage, owner and SLA status, and carry no lead data', async () => {
