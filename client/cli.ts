@@ -17,7 +17,7 @@ import { contactRecord } from './contacts';
 import { describeContact, describeJourney, describeListed } from './describe';
 import { ACTIVE_CONFIG_HELP, describeActive, refuseConfigOption, registerCadenceCommands, registerConfigCommands, removedConfigOption } from './configCommands';
 import { activeConfig, activeConfigCache, actor } from './configVersions';
-import { createIntake } from './intake';
+import { createIntake, type IntakeFace } from './intake';
 import { listJourneys, SLA_STATUSES, STAGES, type JourneyFilter } from './journeyList';
 import { registerSearchAttributes } from './searchAttributes';
 import { addLead, emailOf, parseLead, sendLeadEvent, showLead, toLeadId, type EventDetail } from './leads';
@@ -67,12 +67,14 @@ program
 
 program
   .command('intake')
-  .description('serve the HTTP intake (leads, events, unsubscribe links) against the Temporal server in TEMPORAL_ADDRESS and the store in PIPEWRIGHT_DATABASE_URL')
-  .addOption(new Option('--port <port>', 'port to listen on').default(8080).argParser(port))
+  .description('serve the HTTP intake (leads, events, unsubscribe links, signed webhooks) against the Temporal server in TEMPORAL_ADDRESS and the store in PIPEWRIGHT_DATABASE_URL')
+  .addOption(new Option('--port <port>', 'port to listen on (with --public-port: the private API only)').default(8080).argParser(port))
   .option('--host <host>', 'address to listen on', '127.0.0.1')
+  .addOption(new Option('--public-port <port>', 'serve the public face (unsubscribe pages, signed webhooks) on this port of its own, and only the private API on --port').argParser(port))
+  .option('--public-host <host>', 'address the public face listens on', '0.0.0.0')
   .addOption(removedConfigOption())
-  .addHelpText('after', `${ACTIVE_CONFIG_HELP}\nThe intake reads the active version at start and again at most every 5 s, so a\n\`config apply\` reaches new leads within 5 s without a restart.`)
-  .action(async (opts: { port: number; host: string; config?: string }) => {
+  .addHelpText('after', `${ACTIVE_CONFIG_HELP}\nThe intake reads the active version at start and again at most every 5 s, so a\n\`config apply\` reaches new leads within 5 s without a restart.\n\nExpose only the public face to the internet: with --public-port it has a port of its own.`)
+  .action(async (opts: { port: number; host: string; publicPort?: number; publicHost: string; config?: string }) => {
     refuseConfigOption('intake', opts.config);
     linkKeys();
     await withStore(async (store) => {
@@ -80,11 +82,18 @@ program
       // re-read at most every 5 s, so a `config apply` reaches new leads without a restart.
       const active = await activeConfig(store, undefined, actor('intake start'));
       await withClient(async (client, taskQueue) => {
-        const intake = createIntake({ client, store, taskQueue, config: activeConfigCache(store, { initial: active }) });
-        await intake.listen({ host: opts.host, port: opts.port });
-        console.log(`intake: listening on http://${opts.host}:${opts.port}, store ${store.url}, ${describeActive(active)}`);
+        const config = activeConfigCache(store, { initial: active });
+        const split = opts.publicPort !== undefined;
+        const listeners: { face: IntakeFace; host: string; port: number }[] = [{ face: split ? 'private' : 'both', host: opts.host, port: opts.port }];
+        if (split) listeners.push({ face: 'public', host: opts.publicHost, port: opts.publicPort! });
+        const intakes = listeners.map(({ face }) => createIntake({ client, store, taskQueue, config, face }));
+        for (const [i, { face, host, port: at }] of listeners.entries()) {
+          await intakes[i]!.listen({ host, port: at });
+          console.log(`intake (${face === 'both' ? 'private API and public face' : face === 'private' ? 'private API' : 'public face'}): listening on http://${host}:${at}`);
+        }
+        console.log(`intake: store ${store.url}, ${describeActive(active)}`);
         await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
-        await intake.close();
+        await Promise.all(intakes.map((intake) => intake.close()));
       });
     });
   });

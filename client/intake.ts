@@ -29,7 +29,14 @@ export interface IntakeOptions {
   log?: (line: string) => void;
   /** Requests a minute per API key and per client address; default from the environment (rateLimits.ts). */
   rateLimits?: RateLimits;
+  /**
+   * Which routes this listener serves: `public` only what strangers need (the unsubscribe pages and
+   * signed webhooks), `private` only the API-key routes (leads, events, state), `both` all of them.
+   */
+  face?: IntakeFace;
 }
+
+export type IntakeFace = 'public' | 'private' | 'both';
 
 /** A body larger than this is refused (413) before it is read: a lead is a few hundred bytes. */
 export const BODY_LIMIT_BYTES = 64 * 1024;
@@ -37,7 +44,7 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 const TEMPORAL_DEADLINE_MS = 5_000;
 const RETRY_AFTER_S = 5;
 
-export function createIntake({ client, store, taskQueue, config, configFile, log = console.error, rateLimits = rateLimitsFromEnv() }: IntakeOptions): FastifyInstance {
+export function createIntake({ client, store, taskQueue, config, configFile, log = console.error, rateLimits = rateLimitsFromEnv(), face = 'both' }: IntakeOptions): FastifyInstance {
   const active = config ?? activeConfigCache(store, { fallbackFile: configFile, by: actor('first lead through the intake') });
   // Refuses to start without the keys the unsubscribe links are signed with (PIPEWRIGHT_LINK_SECRETS).
   linkKeys();
@@ -90,7 +97,13 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
   });
 
   // In a plugin of their own, so the rate limiter is loaded before they are declared.
+  const serves = (which: 'public' | 'private') => face === 'both' || face === which;
   void app.register(async (routes) => {
+    if (serves('private')) registerPrivateRoutes(routes);
+    if (serves('public')) registerPublicRoutes(routes);
+  });
+
+  function registerPrivateRoutes(routes: FastifyInstance): void {
     routes.post('/leads', privateApi, async (req, reply) => {
       const lead = parseLead(req.body, 'lead');
       // A config that cannot be used is the server's problem, not the lead's: a 500, not a 400.
@@ -109,6 +122,9 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
       return reply.status(202).send({ event: req.params.event, to: req.params.id, delivered });
     });
 
+  }
+
+  function registerPublicRoutes(routes: FastifyInstance): void {
     // A GET only shows a button: mail scanners open links, and must not unsubscribe anyone.
     routes.get<{ Querystring: Record<string, unknown> }>('/unsubscribe', async (req, reply) => {
       const target = unsubscribeTarget(req.query.lead);
@@ -117,6 +133,7 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
         .type('text/html')
         .send(page('Unsubscribe', `<form method="post"><p>Stop all e-mail to ${escape(target.email)}?</p><button type="submit">Unsubscribe</button></form>`));
     });
+
 
     // CRMs that sign instead of holding a key (webhookSignature.ts): the signature is over the raw
     // body, so this scope keeps it, and checks it before the rate limiter counts the request.
@@ -157,7 +174,7 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
       });
       return reply.type('text/html').send(page('Unsubscribed', `<p>${escape(target.email)} will get no more e-mail from us.</p>`));
     });
-  });
+  }
 
   return app;
 }

@@ -2,9 +2,11 @@
 // process, the `pipewright lead ...` and `contact ...` commands, a real SMTP server receiving the
 // mail, and the store on a real PostgreSQL server (the other tests use PGlite).
 import { mkdtempSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
+import { signUnsubscribe } from '../activities/signedLinks';
 import { startMailSink, type MailSink } from '../client/mailSink';
 import { fittingLead, nurtureLead, sandboxConfigFile, sdrNoticeAbout } from './support/fixtures';
 import { LEAD_EVENTS } from '../workflows/messages';
@@ -232,4 +234,31 @@ test('lead list finds journeys by stage and owner', async () => {
   expect(listed).toContain(`${id}  running  working  ${owner}  inbound`);
   // The dev server registered the attributes at start, so setup has nothing to add.
   expect(await pipewright(['setup'], { env: cliEnv })).toMatchObject({ code: 0, stdout: "namespace default already has Pipewright's search attributes\n" });
+});
+
+test('pipewright intake with --public-port serves the private API and the public face on ports of their own', async () => {
+  const ports = await Promise.all([0, 1].map(() => new Promise<number>((resolve) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as { port: number };
+      server.close(() => resolve(port));
+    });
+  })));
+  const [privatePort, publicPort] = ports as [number, number];
+  const key = (await pipewright(['apikey', 'create', '--name', 'e2e'], { env: cliEnv })).stdout.trim();
+  const intake = await startPipewright(['intake', '--port', String(privatePort), '--public-port', String(publicPort), '--public-host', '127.0.0.1'], cliEnv, /intake: store /);
+  try {
+    expect(intake.output()).toContain(`intake (private API): listening on http://127.0.0.1:${privatePort}`);
+    expect(intake.output()).toContain(`intake (public face): listening on http://127.0.0.1:${publicPort}`);
+    const lead = fittingLead();
+    const at = (port: number, path: string, init: RequestInit = {}) => fetch(`http://127.0.0.1:${port}${path}`, init);
+    const addLeadAt = (port: number) =>
+      at(port, '/leads', { method: 'POST', headers: { 'content-type': 'application/json', authorization: `Bearer ${key}` }, body: JSON.stringify(lead) });
+    expect((await addLeadAt(publicPort)).status).toBe(404);
+    expect((await addLeadAt(privatePort)).status).toBe(201);
+    const token = encodeURIComponent(signUnsubscribe({ journeyId: `lead-${lead.email}`, email: lead.email }));
+    expect((await at(privatePort, `/unsubscribe?lead=${token}`)).status).toBe(404);
+    expect((await at(publicPort, `/unsubscribe?lead=${token}`)).status).toBe(200);
+  } finally {
+    await stop(intake.child);
+  }
 });
