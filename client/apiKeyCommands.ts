@@ -1,7 +1,7 @@
 // `pipewright apikey ...`: the keys web forms, CRMs and scripts send to the intake's private API
 // (leads, events, state). A key is shown once, when it is made; the store keeps only its hash.
 import { Command, InvalidArgumentError } from 'commander';
-import { withStore } from './commandContext';
+import { positive, withStore } from './commandContext';
 
 const when = (date: Date | undefined) => (date ? date.toISOString().slice(0, 16).replace('T', ' ') : '-');
 
@@ -15,9 +15,10 @@ export function registerApiKeyCommands(program: Command): void {
       if (!name.trim() || name.length > 100) throw new InvalidArgumentError('expected a name of 1-100 characters');
       return name.trim();
     })
-    .action((opts: { name: string }) =>
+    .option('--daily-cap <n>', 'new journeys the key may start a day (UTC); over it, POST /leads answers 429', positive)
+    .action((opts: { name: string; dailyCap?: number }) =>
       withStore(async (store) => {
-        const { id, key } = await store.createApiKey(opts.name);
+        const { id, key } = await store.createApiKey(opts.name, opts.dailyCap);
         console.error(`API key ${id} ("${opts.name}") made; it is printed below once and never again:`);
         console.log(key);
       }),
@@ -32,8 +33,8 @@ export function registerApiKeyCommands(program: Command): void {
         const keys = await store.apiKeys();
         if (opts.json) return console.log(JSON.stringify(keys, null, 2));
         if (keys.length === 0) return console.log('no API keys yet: `pipewright apikey create --name NAME` makes one');
-        console.log(['id'.padEnd(12), 'created'.padEnd(16), 'last used'.padEnd(16), 'revoked'.padEnd(16), 'name'].join('  '));
-        for (const k of keys) console.log([k.id, when(k.createdAt), when(k.lastUsedAt).padEnd(16), when(k.revokedAt).padEnd(16), k.name].join('  '));
+        console.log(['id'.padEnd(12), 'created'.padEnd(16), 'last used'.padEnd(16), 'revoked'.padEnd(16), 'daily cap', 'name'].join('  '));
+        for (const k of keys) console.log([k.id, when(k.createdAt), when(k.lastUsedAt).padEnd(16), when(k.revokedAt).padEnd(16), String(k.dailyCap ?? '-').padEnd(9), k.name].join('  '));
       }),
     );
 

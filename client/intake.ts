@@ -71,13 +71,13 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
 
   // The private API (leads, events, state) answers only requests with a live API key, checked
   // before the body is read. One answer for a missing, malformed, unknown or revoked key.
-  const keyOf = new WeakMap<FastifyRequest, string>();
+  const keyOf = new WeakMap<FastifyRequest, { id: string; dailyCap?: number }>();
   const webhooks = new WebhookVerifier(webhookSecretsFromEnv());
   const privateApi = {
     onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
       const key = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
       const verified = key ? await store.verifyApiKey(key) : undefined;
-      if (verified) return void keyOf.set(req, verified.id);
+      if (verified) return void keyOf.set(req, verified);
       return reply
         .status(401)
         .header('WWW-Authenticate', 'Bearer')
@@ -91,7 +91,7 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
     global: true,
     hook: 'preHandler',
     timeWindow: '1 minute',
-    keyGenerator: (req) => (keyOf.has(req) ? `key:${keyOf.get(req)}` : `ip:${req.ip}`),
+    keyGenerator: (req) => (keyOf.has(req) ? `key:${keyOf.get(req)!.id}` : `ip:${req.ip}`),
     max: (_req, key) => (key.startsWith('key:') ? rateLimits.perKey : rateLimits.perIp),
     errorResponseBuilder: (_req, context) => ({ statusCode: 429, message: `too many requests: at most ${context.max} a minute; try again in ${context.after}` }),
   });
@@ -110,7 +110,18 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
       const { config: current, version } = await active.get().catch((err: Error) => {
         throw new Error(`the active config cannot be used: ${err.message}`);
       });
-      const added = await temporal(() => addLead(client, store, taskQueue, current, lead, version));
+      // A key with a daily cap takes one of the day's journeys first, and gives it back if none starts.
+      const { id, dailyCap } = keyOf.get(req)!;
+      const day = new Date().toISOString().slice(0, 10);
+      if (dailyCap !== undefined && !(await store.takeDailyJourney(id, day, dailyCap))) {
+        throw new LeadRequestError(`daily cap reached: this API key may start ${dailyCap} new journeys a day (UTC)`, 429);
+      }
+      const release = () => (dailyCap === undefined ? undefined : store.releaseDailyJourney(id, day));
+      const added = await temporal(() => addLead(client, store, taskQueue, current, lead, version)).catch(async (err: unknown) => {
+        await release();
+        throw err;
+      });
+      if (!added.started) await release();
       return reply.status(added.started ? 201 : 200).send(added);
     });
 
@@ -150,7 +161,7 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
         preValidation: async (req, reply) => {
           const raw = (req.body as { raw?: Buffer } | undefined)?.raw ?? Buffer.alloc(0);
           const refused = webhooks.refusal(req.headers[SIGNATURE_HEADER], raw);
-          if (!refused) return void keyOf.set(req, 'webhook');
+          if (!refused) return void keyOf.set(req, { id: 'webhook' });
           log(`intake: webhook refused: ${refused}`);
           return reply.status(401).send({ error: `unauthorized: sign the raw body as described for the ${SIGNATURE_HEADER} header` });
         },

@@ -14,7 +14,7 @@ import { BEHAVIOUR_EVENTS, JOURNEY_VERSION, LEAD_EVENTS, journeyStateQuery, type
 export class LeadRequestError extends Error {
   constructor(
     message: string,
-    readonly status: 400 | 404 | 409,
+    readonly status: 400 | 404 | 409 | 429,
   ) {
     super(message);
     this.name = 'LeadRequestError';

@@ -6,6 +6,8 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 export interface ApiKey {
   id: string;
   name: string;
+  /** New journeys the key may start a day (UTC); none: no cap. */
+  dailyCap?: number;
   createdAt: Date;
   lastUsedAt?: Date;
   revokedAt?: Date;

@@ -149,12 +149,18 @@ export interface Store {
   awayReps(now: Date): Promise<AwayRep[]>;
   /** By e-mail domain (lower case); an upsert without an owner keeps the owner already known. */
   /** Makes an API key for the intake's private API; the key is answered once, only its hash is kept. */
-  createApiKey(name: string): Promise<{ id: string; key: string }>;
+  createApiKey(name: string, dailyCap?: number): Promise<{ id: string; key: string }>;
   apiKeys(): Promise<ApiKey[]>;
   /** True when the key existed and was live. */
   revokeApiKey(id: string): Promise<boolean>;
   /** The key's id and name when `presented` is a live key (marked used, to the minute); else undefined. */
-  verifyApiKey(presented: string): Promise<{ id: string; name: string } | undefined>;
+  verifyApiKey(presented: string): Promise<{ id: string; name: string; dailyCap?: number } | undefined>;
+  /**
+   * Takes one of the key's new journeys for `day` (UTC) if its daily cap allows (true), else false.
+   * `release` gives one back: the lead was already running, or its start failed.
+   */
+  takeDailyJourney(keyId: string, day: string, cap: number): Promise<boolean>;
+  releaseDailyJourney(keyId: string, day: string): Promise<void>;
   upsertAccount(account: { domain: string; name: string; owner?: string }): Promise<void>;
   accountOwner(domain: string): Promise<string | undefined>;
   close(): Promise<void>;
@@ -842,19 +848,20 @@ class PgStore implements Store {
     return rows.map((row) => ({ email: row.email, until: row.until, ...(row.note !== null && { note: row.note }) }));
   }
 
-  async createApiKey(name: string): Promise<{ id: string; key: string }> {
+  async createApiKey(name: string, dailyCap?: number): Promise<{ id: string; key: string }> {
     const made = newApiKey();
-    await this.pool.query('insert into api_keys (id, name, secret_sha256) values ($1, $2, $3)', [made.id, name, made.secretSha256]);
+    await this.pool.query('insert into api_keys (id, name, secret_sha256, daily_cap) values ($1, $2, $3, $4)', [made.id, name, made.secretSha256, dailyCap ?? null]);
     return { id: made.id, key: made.key };
   }
 
   async apiKeys(): Promise<ApiKey[]> {
-    const { rows } = await this.pool.query<{ id: string; name: string; created_at: Date; last_used_at: Date | null; revoked_at: Date | null }>(
-      'select id, name, created_at, last_used_at, revoked_at from api_keys order by created_at, id',
+    const { rows } = await this.pool.query<{ id: string; name: string; daily_cap: number | null; created_at: Date; last_used_at: Date | null; revoked_at: Date | null }>(
+      'select id, name, daily_cap, created_at, last_used_at, revoked_at from api_keys order by created_at, id',
     );
     return rows.map((row) => ({
       id: row.id,
       name: row.name,
+      ...(row.daily_cap !== null && { dailyCap: row.daily_cap }),
       createdAt: row.created_at,
       ...(row.last_used_at !== null && { lastUsedAt: row.last_used_at }),
       ...(row.revoked_at !== null && { revokedAt: row.revoked_at }),
@@ -866,11 +873,11 @@ class PgStore implements Store {
     return rowCount === 1;
   }
 
-  async verifyApiKey(presented: string): Promise<{ id: string; name: string } | undefined> {
+  async verifyApiKey(presented: string): Promise<{ id: string; name: string; dailyCap?: number } | undefined> {
     const parsed = parseApiKey(presented);
     if (!parsed) return undefined;
-    const { rows } = await this.pool.query<{ name: string; secret_sha256: string; last_used_at: Date | null }>(
-      'select name, secret_sha256, last_used_at from api_keys where id = $1 and revoked_at is null',
+    const { rows } = await this.pool.query<{ name: string; secret_sha256: string; daily_cap: number | null; last_used_at: Date | null }>(
+      'select name, secret_sha256, daily_cap, last_used_at from api_keys where id = $1 and revoked_at is null',
       [parsed.id],
     );
     const row = rows[0];
@@ -878,7 +885,21 @@ class PgStore implements Store {
     if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
       await this.pool.query('update api_keys set last_used_at = now() where id = $1', [parsed.id]);
     }
-    return { id: parsed.id, name: row.name };
+    return { id: parsed.id, name: row.name, ...(row.daily_cap !== null && { dailyCap: row.daily_cap }) };
+  }
+
+  async takeDailyJourney(keyId: string, day: string, cap: number): Promise<boolean> {
+    // One statement: concurrent requests of one key never take more than the cap between them.
+    const { rowCount } = await this.pool.query(
+      `insert into api_key_days (key_id, day, journeys) select $1, $2::date, 1 where $3::int >= 1
+       on conflict (key_id, day) do update set journeys = api_key_days.journeys + 1 where api_key_days.journeys < $3::int`,
+      [keyId, day, cap],
+    );
+    return rowCount === 1;
+  }
+
+  async releaseDailyJourney(keyId: string, day: string): Promise<void> {
+    await this.pool.query('update api_key_days set journeys = journeys - 1 where key_id = $1 and day = $2::date and journeys > 0', [keyId, day]);
   }
 
   async upsertAccount(account: { domain: string; name: string; owner?: string }): Promise<void> {

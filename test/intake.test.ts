@@ -97,6 +97,22 @@ test('the private API answers 401 without a live API key, the same for every way
   expect(await db.store.revokeApiKey(made.id)).toBe(false);
 });
 
+test("a key's daily cap of new journeys: over it POST /leads answers 429 and starts nothing; a lead already running does not count", async () => {
+  const capped = { authorization: `Bearer ${(await db.store.createApiKey('capped form', 2)).key}` };
+  const [a, b, c] = [fittingLead(), fittingLead(), fittingLead()];
+  expect((await post('/leads', a, 'application/json', capped)).status).toBe(201);
+  // Already running: answered, and not counted.
+  expect((await post('/leads', a, 'application/json', capped)).status).toBe(200);
+  expect((await post('/leads', b, 'application/json', capped)).status).toBe(201);
+  const before = await env.client.workflow.count();
+  const over = await post('/leads', c, 'application/json', capped);
+  expect(over.status).toBe(429);
+  expect(await json(over)).toEqual({ error: 'daily cap reached: this API key may start 2 new journeys a day (UTC)' });
+  expect(await env.client.workflow.count()).toEqual(before);
+  // Another key is not held back.
+  expect((await post('/leads', c)).status).toBe(201);
+});
+
 test('a bad lead is answered 400 with every problem, and starts nothing', async () => {
   const before = await env.client.workflow.count();
   const res = await post('/leads', { ...fittingLead(), employees: -3, region: undefined });

@@ -136,6 +136,19 @@ describe.each([
     });
   });
 
+  describe('API key daily caps', () => {
+    test('ten concurrent takes against a cap of three get exactly three; a release gives one back; the next day starts afresh', async () => {
+      const { id } = await store.createApiKey('capped', 3);
+      const taken = await Promise.all(Array.from({ length: 10 }, () => store.takeDailyJourney(id, '2026-11-27', 3)));
+      expect(taken.filter(Boolean)).toHaveLength(3);
+      await store.releaseDailyJourney(id, '2026-11-27');
+      expect(await store.takeDailyJourney(id, '2026-11-27', 3)).toBe(true);
+      expect(await store.takeDailyJourney(id, '2026-11-27', 3)).toBe(false);
+      expect(await store.takeDailyJourney(id, '2026-11-28', 3)).toBe(true);
+      expect((await store.apiKeys()).find((k) => k.id === id)).toMatchObject({ dailyCap: 3 });
+    });
+  });
+
   describe('suppressions', () => {
     test('an unsubscribe on every channel stops e-mail and SMS', async () => {
       const email = `${unique('lead')}@example.com`;

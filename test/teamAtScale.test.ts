@@ -131,15 +131,15 @@ test('rep away, list and back through the CLI: an away rep is listed so and skip
 });
 
 test('apikey create, list and revoke through the CLI: the key is printed once, listed never, and stops working when revoked', async () => {
-  const made = await pipewright(['apikey', 'create', '--name', 'hubspot webhook'], { env: cliEnv });
+  const made = await pipewright(['apikey', 'create', '--name', 'hubspot webhook', '--daily-cap', '500'], { env: cliEnv });
   expect(made.code).toBe(0);
   const key = made.stdout.trim();
   expect(key).toMatch(/^pw_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
   const id = key.split('_')[1]!;
   expect(made.stderr).toContain(`API key ${id} ("hubspot webhook") made`);
-  expect(await db.store.verifyApiKey(key)).toEqual({ id, name: 'hubspot webhook' });
+  expect(await db.store.verifyApiKey(key)).toEqual({ id, name: 'hubspot webhook', dailyCap: 500 });
   const listed = await pipewright(['apikey', 'list'], { env: cliEnv });
-  expect(listed.stdout).toMatch(new RegExp(`^${id}  \\S+ \\S+  \\S+ \\S+\\s+-\\s+hubspot webhook$`, 'm'));
+  expect(listed.stdout).toMatch(new RegExp(`^${id}  \\S+ \\S+  \\S+ \\S+\\s+-\\s+500\\s+hubspot webhook$`, 'm'));
   expect(listed.stdout).not.toContain(key.split('_')[2]);
   expect(await pipewright(['apikey', 'revoke', id], { env: cliEnv })).toMatchObject({ code: 0, stdout: `API key ${id} revoked: requests with it are answered 401 from now on\n` });
   expect(await db.store.verifyApiKey(key)).toBeUndefined();
