@@ -122,8 +122,9 @@ describe.each([
       const b = await store.createApiKey('crm');
       expect(a.key).not.toBe(b.key);
       expect(await store.verifyApiKey(a.key)).toEqual({ id: a.id, name: 'website form' });
-      const [id, secret] = [a.key.split('_')[1]!, a.key.split('_')[2]!];
-      for (const miss of [`pw_${id}_${b.key.split('_')[2]}`, `pw_${b.id}_${secret}`, a.key.toUpperCase(), `${a.key}x`, secret, '']) {
+      // The secret follows 'pw_' and the 12-character id; it may itself contain '_'.
+      const [id, secret] = [a.key.slice(3, 15), a.key.slice(16)];
+      for (const miss of [`pw_${id}_${b.key.slice(16)}`, `pw_${b.id}_${secret}`, a.key.toUpperCase(), `${a.key}x`, secret, '']) {
         expect(await store.verifyApiKey(miss)).toBeUndefined();
       }
       const listed = await store.apiKeys();
