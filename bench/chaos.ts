@@ -5,7 +5,7 @@
 // measurement, not a test, so it exits 0 whenever it ran to the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createConnection, createServer, type AddressInfo } from 'node:net';
+import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,6 +27,7 @@ import type { Config } from '../config/schema';
 import { openStore, type SendRecord, type Store } from '../store';
 import { journeyStateQuery } from '../workflows/messages';
 import { JOURNEY_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
+import { freePort } from '../client/freePort';
 
 interface Options {
   leads: number;
@@ -165,14 +166,6 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeout
       resolve(match);
     });
   });
-}
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise((resolve) => server.close(resolve));
-  return port;
 }
 
 function acceptsConnections(port: number): Promise<boolean> {

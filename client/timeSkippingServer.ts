@@ -3,8 +3,9 @@
 // the registries is a JVM, and on a 2-core CI machine running other test files beside it, three
 // 5-second tries in a row have all missed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect, createServer } from 'node:net';
+import { connect } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
+import { freePort } from './freePort';
 
 const STARTUP_LIMIT_MS = 90_000;
 
@@ -40,17 +41,6 @@ export async function startTimeSkippingServer(executable: string, limitMs = STAR
     await stop(child);
     throw err;
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
 }
 
 async function waitForPort(port: number, child: ChildProcess, limitMs: number, stderr: () => string): Promise<void> {

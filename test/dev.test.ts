@@ -1,12 +1,12 @@
 // `pipewright dev`, run as the README's first command runs it: it says where everything listens,
 // saves and announces each e-mail, stops on Ctrl-C, and the journeys in flight survive a restart.
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
 import { exampleConfigFile, fittingLead } from './support/fixtures';
 import { pipewright, startPipewright } from './support/cli';
+import { freePort } from '../client/freePort';
 
 const dir = mkdtempSync(join(tmpdir(), 'pipewright-dev-'));
 const dataDir = join(dir, 'data');
@@ -15,15 +15,6 @@ const configFile = join(dir, 'pipewright.yaml');
 const example = readFileSync(exampleConfigFile, 'utf8');
 if (example.split('      within: 5m\n').length !== 2) throw new Error('expected one 5-minute SLA (inbound-first-touch) in the example config');
 writeFileSync(configFile, example.replace('      within: 5m\n', '      within: 25s\n'));
-
-function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 function interrupt(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {

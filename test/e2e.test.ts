@@ -2,7 +2,6 @@
 // process, the `pipewright lead ...` and `contact ...` commands, a real SMTP server receiving the
 // mail, and the store on a real PostgreSQL server (the other tests use PGlite).
 import { mkdtempSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestWorkflowEnvironment } from '@temporalio/testing';
@@ -14,6 +13,7 @@ import { pipewright, startPipewright, stop } from './support/cli';
 import { startPostgres } from './support/postgres';
 import { devServerEnv } from './support/temporal';
 import type { ChildProcess } from 'node:child_process';
+import { freePort } from '../client/freePort';
 
 const dir = mkdtempSync(join(tmpdir(), 'pipewright-e2e-'));
 // The example config with first-touch SLAs short enough to pass while the test waits (the outbound
@@ -237,13 +237,7 @@ test('lead list finds journeys by stage and owner', async () => {
 });
 
 test('pipewright intake with --public-port serves the private API and the public face on ports of their own', async () => {
-  const ports = await Promise.all([0, 1].map(() => new Promise<number>((resolve) => {
-    const server = createServer().listen(0, '127.0.0.1', () => {
-      const { port } = server.address() as { port: number };
-      server.close(() => resolve(port));
-    });
-  })));
-  const [privatePort, publicPort] = ports as [number, number];
+  const [privatePort, publicPort] = [await freePort(), await freePort()];
   const key = (await pipewright(['apikey', 'create', '--name', 'e2e'], { env: cliEnv })).stdout.trim();
   const intake = await startPipewright(['intake', '--port', String(privatePort), '--public-port', String(publicPort), '--public-host', '127.0.0.1'], cliEnv, /intake: store /);
   try {

@@ -2,10 +2,10 @@
 // port, and everything deleted on stop. It proves the store against the real thing, not only PGlite.
 import { execFile } from 'node:child_process';
 import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { freePort } from '../../client/freePort';
 
 const run = promisify(execFile);
 
@@ -111,13 +111,3 @@ async function startOnFreePort(pgCtl: (args: string[]) => Promise<unknown>, dir:
   }
 }
 
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
-    });
-  });
-}
