@@ -1,11 +1,11 @@
 // The HTTP intake: forms, CRMs and webhooks add leads and report events here (the private API,
 // with an API key), and the List-Unsubscribe link of every marketing e-mail lands here (public,
 // with a signed token).
-import type { Client } from '@temporalio/client';
 import rateLimit from '@fastify/rate-limit';
+import type { Client } from '@temporalio/client';
 import Fastify, { type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
-import { linkKeys, verifyUnsubscribe, type UnsubscribeTarget } from '../activities/signedLinks';
 import { z } from 'zod';
+import { linkKeys, verifyUnsubscribe, type UnsubscribeTarget } from '../activities/signedLinks';
 import { parseOrThrow, ValidationError } from '../config/validation';
 import type { Store } from '../store';
 import { activeConfigCache, actor, type ActiveConfigCache } from './configVersions';
@@ -132,19 +132,30 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
       const { delivered } = await temporal(() => sendLeadEvent(client, store, req.params.id, req.params.event, 'api', req.body ?? {}));
       return reply.status(202).send({ event: req.params.event, to: req.params.id, delivered });
     });
-
   }
 
   function registerPublicRoutes(routes: FastifyInstance): void {
     // A GET only shows a button: mail scanners open links, and must not unsubscribe anyone.
     routes.get<{ Querystring: Record<string, unknown> }>('/unsubscribe', async (req, reply) => {
       const target = unsubscribeTarget(req.query.lead);
-      if ('refused' in target) return reply.status(400).type('text/html').send(page('Unsubscribe', `<p>${target.refused}.</p>`));
+      if ('refused' in target) return refuse(reply, target.refused);
       return reply
         .type('text/html')
         .send(page('Unsubscribe', `<form method="post"><p>Stop all e-mail to ${escape(target.email)}?</p><button type="submit">Unsubscribe</button></form>`));
     });
 
+    routes.post<{ Querystring: Record<string, unknown> }>('/unsubscribe', async (req, reply) => {
+      const target = unsubscribeTarget(req.query.lead);
+      if ('refused' in target) return refuse(reply, target.refused);
+      // The suppression is what every send checks, so it is stored first and alone makes the answer:
+      // twice, after the journey ended, or while Temporal is away, the person asking is unsubscribed.
+      await store.suppress({ email: target.email, channel: 'all', reason: 'unsubscribed', source: 'link' });
+      await temporal(() => sendLeadEvent(client, store, target.journeyId, 'unsubscribed', 'link')).catch((err: unknown) => {
+        // The journey stops at its next send anyway (the store says suppressed); stopping it now is a courtesy.
+        log(`intake: unsubscribe of ${target.journeyId} stored; the journey was not told: ${(err as Error).message}`);
+      });
+      return reply.type('text/html').send(page('Unsubscribed', `<p>${escape(target.email)} will get no more e-mail from us.</p>`));
+    });
 
     // CRMs that sign instead of holding a key (webhookSignature.ts): the signature is over the raw
     // body, so this scope keeps it, and checks it before the rate limiter counts the request.
@@ -171,19 +182,6 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
           return reply.status(202).send({ event: body.event, to: body.lead, delivered });
         },
       });
-    });
-
-    routes.post<{ Querystring: Record<string, unknown> }>('/unsubscribe', async (req, reply) => {
-      const target = unsubscribeTarget(req.query.lead);
-      if ('refused' in target) return reply.status(400).type('text/html').send(page('Unsubscribe', `<p>${target.refused}.</p>`));
-      // The suppression is what every send checks, so it is stored first and alone makes the answer:
-      // twice, after the journey ended, or while Temporal is away, the person asking is unsubscribed.
-      await store.suppress({ email: target.email, channel: 'all', reason: 'unsubscribed', source: 'link' });
-      await temporal(() => sendLeadEvent(client, store, target.journeyId, 'unsubscribed', 'link')).catch((err: unknown) => {
-        // The journey stops at its next send anyway (the store says suppressed); stopping it now is a courtesy.
-        log(`intake: unsubscribe of ${target.journeyId} stored; the journey was not told: ${(err as Error).message}`);
-      });
-      return reply.type('text/html').send(page('Unsubscribed', `<p>${escape(target.email)} will get no more e-mail from us.</p>`));
     });
   }
 
@@ -212,6 +210,9 @@ function temporalUnavailable(err: unknown): boolean {
   }
   return false;
 }
+
+/** A link that cannot be used: 400, and a page saying why. */
+const refuse = (reply: FastifyReply, why: string) => reply.status(400).type('text/html').send(page('Unsubscribe', `<p>${why}.</p>`));
 
 const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 

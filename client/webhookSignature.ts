@@ -40,15 +40,17 @@ export class WebhookVerifier {
     const parts = new Map<string, string[]>();
     for (const part of header.split(',')) {
       const at = part.indexOf('=');
-      if (at > 0) parts.set(part.slice(0, at).trim(), [...(parts.get(part.slice(0, at).trim()) ?? []), part.slice(at + 1).trim()]);
+      if (at <= 0) continue;
+      const name = part.slice(0, at).trim();
+      parts.set(name, [...(parts.get(name) ?? []), part.slice(at + 1).trim()]);
     }
     const t = Number(parts.get('t')?.[0]);
     if (!Number.isInteger(t)) return 'no timestamp';
     if (Math.abs(nowS - t) > REPLAY_WINDOW_S) return 'timestamp outside the replay window';
     const given = (parts.get('v1') ?? []).filter((v) => /^[0-9a-f]{64}$/.test(v));
-    const valid = given.some((v) =>
-      this.secrets.some((secret) => timingSafeEqual(Buffer.from(v, 'hex'), createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest())),
-    );
+    // Each secret's signature of this body once, against every v1 the sender gave.
+    const expected = this.secrets.map((secret) => createHmac('sha256', secret).update(`${t}.`).update(rawBody).digest());
+    const valid = given.some((v) => expected.some((digest) => timingSafeEqual(Buffer.from(v, 'hex'), digest)));
     if (!valid) return 'no valid signature';
     this.forgetOlderThan(nowS - REPLAY_WINDOW_S);
     const id = `${t}.${given.join('.')}`;
