@@ -53,7 +53,7 @@ export function repNoticeMessage({ lead, leadId, rep, firstTouchDue, sender }: N
       '',
       leadSummary(lead),
       '',
-      `When you have reached out: pipewright lead event ${leadId} touched --by ${rep.email} --channel call`,
+      `When you have reached out: pipewright lead event --id ${leadId} touched --by ${rep.email} --channel call`,
     ].join('\n'),
   };
 }

@@ -78,7 +78,7 @@ export function teamEmail(input: TeamMessageInput): EmailMessage {
     ...(input.kind === 'escalation' ? { cc: { name: input.rep.name, address: input.rep.email } } : {}),
     messageId: messageId(leadId, input.key.split('/').slice(2).join('-'), sender.email),
     subject: subject!,
-    text: [`Hi ${to.name.split(' ')[0]},`, '', ...lines, '', `Lead:      ${leadLine(lead)}`, `Journey:   ${leadId}`, `Details:   pipewright lead show ${leadId}`].join('\n'),
+    text: [`Hi ${to.name.split(' ')[0]},`, '', ...lines, '', `Lead:      ${leadLine(lead)}`, `Journey:   ${leadId}`, `Details:   pipewright lead show --id ${leadId}`].join('\n'),
   };
 }
 
@@ -90,7 +90,7 @@ function body(m: TeamMessageInput, to: TeamMember): string[] {
       return [
         `Reminder: ${slaWords(m)} on ${name} is due by ${localTime(m.due, to.timezone)}`,
         `${Math.round(m.fraction * 100)}% of the time for ${slaWords(m)} on ${name} (${m.sla}) has passed.`,
-        `It is due by ${localTime(m.due, to.timezone)}. When you have reached out: pipewright lead event ${m.leadId} touched --by ${m.rep.email} --channel call`,
+        `It is due by ${localTime(m.due, to.timezone)}. When you have reached out: pipewright lead event --id ${m.leadId} touched --by ${m.rep.email} --channel call`,
       ];
     case 'escalation': {
       const late = m.at ? ` and is ${formatDuration(Date.parse(m.at) - Date.parse(m.due))} late as of this e-mail` : '';
@@ -106,7 +106,7 @@ function body(m: TeamMessageInput, to: TeamMember): string[] {
       return [
         `Reassigned: ${name} (${m.lead.company}) from ${m.from.name} to ${m.to.name}`,
         `${m.sla} passed its second deadline, so ${name} now belongs to ${m.to.name} (was ${m.from.name}).`,
-        ...(to.email === m.to.email ? [`Please reach out now: pipewright lead event ${m.leadId} touched --by ${m.to.email} --channel call`] : []),
+        ...(to.email === m.to.email ? [`Please reach out now: pipewright lead event --id ${m.leadId} touched --by ${m.to.email} --channel call`] : []),
         ...(to.email === m.from.email ? ['You no longer own this lead; no need to act on it.'] : []),
       ];
     case 'queued':
@@ -130,7 +130,7 @@ function body(m: TeamMessageInput, to: TeamMember): string[] {
         ...(bant ? [`BANT:      ${bant}`] : []),
         `Notes from ${m.from.name}:`,
         m.notes?.trim() || '(none)',
-        `If they do not show: pipewright lead event ${m.leadId} no-show`,
+        `If they do not show: pipewright lead event --id ${m.leadId} no-show`,
       ];
     }
   }

@@ -20,7 +20,7 @@ import { activeConfig, activeConfigCache, actor } from './configVersions';
 import { createIntake, type IntakeFace } from './intake';
 import { listJourneys, SLA_STATUSES, STAGES, type JourneyFilter } from './journeyList';
 import { registerSearchAttributes } from './searchAttributes';
-import { addLead, emailOf, parseLead, sendLeadEvent, showLead, toLeadId, type EventDetail } from './leads';
+import { addLead, parseLead, resolveLead, sendLeadEvent, showLead, type EventDetail, type LeadRef } from './leads';
 import { ensureServer } from './servers';
 
 const program = new Command('pipewright')
@@ -128,13 +128,20 @@ lead
     });
   });
 
+/** `<lead>` is the lead's e-mail address; with --id, the journey's ID. Never guessed from the text. */
+const LEAD_ARGUMENT = "the lead's e-mail address (with --id: its journey ID, as notices and `lead list` print it)";
+const idOption = () => new Option('--id', 'the lead argument is a journey ID (lead-...), not an e-mail address');
+const leadRef = (lead: string, byId: boolean | undefined): LeadRef => (byId ? { id: lead } : { email: lead });
+
 lead
-  .command('show <id>')
-  .description('print where a journey is: stage, owner, SLA, e-mails sent, next step, outcome (ID or lead e-mail)')
+  .command('show')
+  .argument('<lead>', LEAD_ARGUMENT)
+  .description('print where a journey is: stage, owner, SLA, e-mails sent, next step, outcome')
+  .addOption(idOption())
   .option('--json', 'print the raw state as JSON')
-  .action((id: string, opts: { json?: boolean }) =>
+  .action((leadArg: string, opts: { id?: boolean; json?: boolean }) =>
     withClient(async (client) => {
-      const state = await showLead(client, id);
+      const state = await showLead(client, leadRef(leadArg, opts.id));
       console.log(opts.json ? JSON.stringify(state, null, 2) : describeJourney(state));
     }),
   );
@@ -159,13 +166,20 @@ lead
   );
 
 leadEventOptions(
-  lead.command('event <id> <event>').description(`tell a journey what happened: ${LEAD_EVENTS.join(' | ')} (ID or lead e-mail)`),
-).action((id: string, event: string, detail: EventDetail) =>
+  lead
+    .command('event')
+    .argument('<lead>', LEAD_ARGUMENT)
+    .argument('<event>', LEAD_EVENTS.join(' | '))
+    .description('tell a journey what happened')
+    .addOption(idOption()),
+).action((leadArg: string, event: string, { id: byId, ...detail }: EventDetail & { id?: boolean }) =>
     withStore((store) =>
       withClient(async (client) => {
-        const { delivered } = await sendLeadEvent(client, store, id, event, 'cli', detail);
-        if (event === 'unsubscribed') console.log(`unsubscribed: ${emailOf(id)} is suppressed on every channel${delivered ? ` and ${toLeadId(id)} was stopped` : ' (no running journey to stop)'}`);
-        else console.log(`${event}: delivered to ${id}`);
+        const ref = leadRef(leadArg, byId);
+        const { journeyId, email } = resolveLead(ref);
+        const { delivered } = await sendLeadEvent(client, store, ref, event, 'cli', detail);
+        if (event === 'unsubscribed') console.log(`unsubscribed: ${email} is suppressed on every channel${delivered ? ` and ${journeyId} was stopped` : ' (no running journey to stop)'}`);
+        else console.log(`${event}: delivered to ${journeyId}`);
         if (event === 'touched' && !detail.by) console.error('note: without --by the touch is kept but meets no SLA (only the owner\'s touch counts)');
       }),
     ),

@@ -1,7 +1,7 @@
 // Everything the store knows about one contact, for `pipewright contact show`.
 import type { Store } from '../store';
 import type { Contact, JourneyEvent, SendRecord, Suppression } from '../store/types';
-import { toLeadId } from './leads';
+import { leadJourneyId } from '../config/vocabulary';
 
 export interface ContactRecord {
   email: string;
@@ -15,11 +15,12 @@ export interface ContactRecord {
 
 export async function contactRecord(store: Store, email: string): Promise<ContactRecord> {
   const address = email.trim().toLowerCase();
+  const journeyId = leadJourneyId({ email: address });
   const [contact, suppressions, sends, events] = await Promise.all([
     store.contact(address),
     store.suppressions(address),
-    store.sends({ journeyId: toLeadId(address), limit: 50 }),
-    store.events({ journeyId: toLeadId(address), limit: 200 }),
+    store.sends({ journeyId, limit: 50 }),
+    store.events({ journeyId, limit: 200 }),
   ]);
   return { email: address, contact, suppressions, sends, events };
 }

@@ -11,7 +11,7 @@ import type { Store } from '../store';
 import { activeConfigCache, actor, type ActiveConfigCache } from './configVersions';
 import { rateLimitsFromEnv, type RateLimits } from './rateLimits';
 import { SIGNATURE_HEADER, WebhookVerifier, webhookSecretsFromEnv } from './webhookSignature';
-import { addLead, LeadRequestError, parseLead, sendLeadEvent, showLead } from './leads';
+import { addLead, LeadRequestError, parseLead, resolveLead, sendLeadEvent, showLead, type LeadRef } from './leads';
 
 export interface IntakeOptions {
   client: Client;
@@ -125,13 +125,19 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
       return reply.status(added.started ? 201 : 200).send(added);
     });
 
-    routes.get<{ Params: { id: string } }>('/leads/:id', privateApi, async (req) => temporal(() => showLead(client, req.params.id)));
+    // A lead is named by its journey ID or by its address, each on a route of its own: never guessed.
+    routes.get<{ Params: { id: string } }>('/leads/:id', privateApi, async (req) => temporal(() => showLead(client, { id: req.params.id })));
+    routes.get<{ Params: { email: string } }>('/leads/by-email/:email', privateApi, async (req) => temporal(() => showLead(client, { email: req.params.email })));
 
     // The body, when there is one, carries the event's detail: who touched, on which channel, BANT...
-    routes.post<{ Params: { id: string; event: string } }>('/leads/:id/events/:event', privateApi, async (req, reply) => {
-      const { delivered } = await temporal(() => sendLeadEvent(client, store, req.params.id, req.params.event, 'api', req.body ?? {}));
-      return reply.status(202).send({ event: req.params.event, to: req.params.id, delivered });
-    });
+    const event = async (ref: LeadRef, name: string, body: unknown, reply: FastifyReply) => {
+      const { delivered } = await temporal(() => sendLeadEvent(client, store, ref, name, 'api', body ?? {}));
+      return reply.status(202).send({ event: name, to: resolveLead(ref).journeyId, delivered });
+    };
+    routes.post<{ Params: { id: string; event: string } }>('/leads/:id/events/:event', privateApi, async (req, reply) => event({ id: req.params.id }, req.params.event, req.body, reply));
+    routes.post<{ Params: { email: string; event: string } }>('/leads/by-email/:email/events/:event', privateApi, async (req, reply) =>
+      event({ email: req.params.email }, req.params.event, req.body, reply),
+    );
   }
 
   function registerPublicRoutes(routes: FastifyInstance): void {
@@ -150,7 +156,7 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
       // The suppression is what every send checks, so it is stored first and alone makes the answer:
       // twice, after the journey ended, or while Temporal is away, the person asking is unsubscribed.
       await store.suppress({ email: target.email, channel: 'all', reason: 'unsubscribed', source: 'link' });
-      await temporal(() => sendLeadEvent(client, store, target.journeyId, 'unsubscribed', 'link')).catch((err: unknown) => {
+      await temporal(() => sendLeadEvent(client, store, { id: target.journeyId }, 'unsubscribed', 'link')).catch((err: unknown) => {
         // The journey stops at its next send anyway (the store says suppressed); stopping it now is a courtesy.
         log(`intake: unsubscribe of ${target.journeyId} stored; the journey was not told: ${(err as Error).message}`);
       });
@@ -177,9 +183,10 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
           return reply.status(401).send({ error: `unauthorized: sign the raw body as described for the ${SIGNATURE_HEADER} header` });
         },
         handler: async (req, reply) => {
-          const body = parseOrThrow(WebhookEventSchema, (req.body as { json: unknown }).json, 'webhook');
-          const { delivered } = await temporal(() => sendLeadEvent(client, store, body.lead, body.event, 'webhook', body.detail ?? {}));
-          return reply.status(202).send({ event: body.event, to: body.lead, delivered });
+          const { id, email, event, detail } = parseOrThrow(WebhookEventSchema, (req.body as { json: unknown }).json, 'webhook');
+          const ref: LeadRef = id !== undefined ? { id } : { email: email! };
+          const { delivered } = await temporal(() => sendLeadEvent(client, store, ref, event, 'webhook', detail ?? {}));
+          return reply.status(202).send({ event, to: resolveLead(ref).journeyId, delivered });
         },
       });
     });
@@ -188,12 +195,15 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
   return app;
 }
 
-/** What a signed webhook carries: the lead (ID or e-mail), the event, and its detail as the events API takes it. */
-const WebhookEventSchema = z.strictObject({
-  lead: z.string().min(1).max(300),
-  event: z.string().min(1).max(50),
-  detail: z.record(z.string(), z.unknown()).optional(),
-});
+/** What a signed webhook carries: the lead (its journey `id` or its `email`, one of them), the event, and its detail as the events API takes it. */
+const WebhookEventSchema = z
+  .strictObject({
+    id: z.string().min(1).max(300).optional(),
+    email: z.string().min(1).max(254).optional(),
+    event: z.string().min(1).max(50),
+    detail: z.record(z.string(), z.unknown()).optional(),
+  })
+  .refine((body) => (body.id === undefined) !== (body.email === undefined), { error: 'expected exactly one of id (the journey ID) or email (the lead\'s address)', path: ['id'] });
 
 /** The `lead` parameter of an unsubscribe link: one signed token (signedLinks.ts). */
 function unsubscribeTarget(lead: unknown): UnsubscribeTarget | { refused: string } {

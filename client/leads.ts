@@ -2,7 +2,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { LeadSchema, type Lead } from '../config/lead';
-import { leadJourneyId } from '../config/vocabulary';
+import { addressOfJourney, leadJourneyId } from '../config/vocabulary';
 import { BantSchema } from '../config/qualification';
 import type { Config } from '../config/schema';
 import { parseOrThrow } from '../config/validation';
@@ -60,31 +60,40 @@ export function describeSuppression(s: Suppression): string {
   return `${s.channel === 'all' ? 'every channel' : s.channel} suppressed since ${s.createdAt.toISOString()}: ${s.reason} (${s.source})`;
 }
 
-/** Accepts a journey ID or the lead's e-mail address. */
-export function toLeadId(idOrEmail: string): string {
-  return idOrEmail.startsWith('lead-') ? idOrEmail : leadJourneyId({ email: idOrEmail });
+/**
+ * Which journey a request means: its journey ID, or the lead's e-mail address. The two are distinct
+ * parameters everywhere (API, webhook, CLI) and never guessed from the text: an address may itself
+ * begin with "lead-".
+ */
+export type LeadRef = { id: string } | { email: string };
+
+/** The journey's workflow ID and the contact's address; a 400 for an ID that is no lead journey's. */
+export function resolveLead(ref: LeadRef): { journeyId: string; email: string } {
+  if ('email' in ref) {
+    const email = ref.email.trim().toLowerCase();
+    if (!/^[^@\s]+@[^@\s]+$/.test(email)) throw new LeadRequestError(`email: expected a lead's e-mail address such as "jane@acme.com", got "${ref.email}"`, 400);
+    return { journeyId: leadJourneyId({ email }), email };
+  }
+  const email = addressOfJourney(ref.id);
+  if (!email) throw new LeadRequestError(`id: expected a lead's journey ID such as "lead-jane@acme.com", got "${ref.id}" (to name a lead by its address, give its e-mail instead)`, 400);
+  return { journeyId: ref.id, email };
 }
 
-/** The contact's address behind a journey ID (or the address itself). */
-export function emailOf(idOrEmail: string): string {
-  return toLeadId(idOrEmail).slice('lead-'.length);
+/** How a message names the lead asked about. */
+export function describeRef(ref: LeadRef): string {
+  return 'email' in ref ? `the address ${ref.email}` : `journey ${ref.id}`;
 }
 
-export async function showLead(client: Client, idOrEmail: string): Promise<JourneyState & { status: string }> {
-  const handle = client.workflow.getHandle(toLeadId(idOrEmail));
+export async function showLead(client: Client, ref: LeadRef): Promise<JourneyState & { status: string }> {
+  const handle = client.workflow.getHandle(resolveLead(ref).journeyId);
   try {
     const [description, state] = await Promise.all([handle.describe(), handle.query(journeyStateQuery)]);
     return { ...state, status: description.status.name };
   } catch (err) {
-    throw notFound(err, idOrEmail);
+    throw notFound(err, ref);
   }
 }
 
-/**
- * Tells a journey what happened. An unsubscribe is first written to the store as a suppression on
- * every channel, so it holds even when the journey has ended (or never existed): it then reports
- * whether a running journey was also told.
- */
 /** What an event may carry, validated at the edge so a typo names its field. */
 export const EventDetailSchema = z.strictObject({
   /** touched: the channel and how it went, and who made it (only the owner's touch meets an SLA). */
@@ -116,7 +125,13 @@ export function signalFor(event: LeadEvent, detail: EventDetail): { name: string
   return { name: event, args: Object.keys(rest).length ? [rest] : [] };
 }
 
-export async function sendLeadEvent(client: Client, store: Store, idOrEmail: string, event: string, source: string, detail: unknown = {}): Promise<{ delivered: boolean }> {
+/**
+ * Tells a journey what happened. An unsubscribe is first written to the store as a suppression on
+ * every channel, so it holds even when the journey has ended (or never existed): it then reports
+ * whether a running journey was also told.
+ */
+export async function sendLeadEvent(client: Client, store: Store, ref: LeadRef, event: string, source: string, detail: unknown = {}): Promise<{ delivered: boolean }> {
+  const { journeyId, email } = resolveLead(ref);
   if (!(LEAD_EVENTS as readonly string[]).includes(event)) {
     throw new LeadRequestError(`event: "${event}" is not a lead event; expected one of ${LEAD_EVENTS.join(', ')}`, 400);
   }
@@ -128,8 +143,8 @@ export async function sendLeadEvent(client: Client, store: Store, idOrEmail: str
   }
   const signal = signalFor(event as LeadEvent, checked);
   const unsubscribe = event === 'unsubscribed';
-  if (unsubscribe) await store.suppress({ email: emailOf(idOrEmail), channel: 'all', reason: 'unsubscribed', source });
-  const handle = client.workflow.getHandle(toLeadId(idOrEmail));
+  if (unsubscribe) await store.suppress({ email, channel: 'all', reason: 'unsubscribed', source });
+  const handle = client.workflow.getHandle(journeyId);
   try {
     const { status } = await handle.describe();
     if (status.name !== 'RUNNING') {
@@ -140,7 +155,7 @@ export async function sendLeadEvent(client: Client, store: Store, idOrEmail: str
     return { delivered: true };
   } catch (err) {
     if (unsubscribe && isNotFound(err)) return { delivered: false };
-    throw notFound(err, idOrEmail);
+    throw notFound(err, ref);
   }
 }
 
@@ -148,9 +163,10 @@ function isNotFound(err: unknown): boolean {
   return err instanceof WorkflowNotFoundError || (err as Error)?.name === 'WorkflowNotFoundError';
 }
 
-function notFound(err: unknown, idOrEmail: string): unknown {
+function notFound(err: unknown, ref: LeadRef): unknown {
   if (isNotFound(err)) {
-    return new LeadRequestError(`no journey for "${idOrEmail}" (looked for workflow ID ${toLeadId(idOrEmail)})`, 404);
+    const hint = 'email' in ref && addressOfJourney(ref.email) ? `; if "${ref.email}" is a journey ID, give it as an id (the CLI's --id)` : '';
+    return new LeadRequestError(`no journey for ${describeRef(ref)} (looked for workflow ID ${resolveLead(ref).journeyId})${hint}`, 404);
   }
   return err;
 }

@@ -25,7 +25,20 @@ export function variantsOf(ref: string | string[]): string[] {
   return typeof ref === 'string' ? [ref] : ref;
 }
 
-/** The one journey per lead: adding the same lead twice finds the same workflow. */
+/**
+ * The one journey per lead: adding the same lead twice (in any case) finds the same workflow. The ID
+ * is a prefix and the normalised address, so it round-trips (addressOfJourney) and two addresses
+ * never share one. Journeys already running carry such IDs, so the encoding must not change.
+ */
 export function leadJourneyId(lead: { email: string }): string {
-  return `lead-${lead.email.trim().toLowerCase()}`;
+  return `${LEAD_JOURNEY_PREFIX}${lead.email.trim().toLowerCase()}`;
+}
+
+const LEAD_JOURNEY_PREFIX = 'lead-';
+
+/** The address a lead journey's ID was made from; undefined when the ID is not a lead journey's. */
+export function addressOfJourney(journeyId: string): string | undefined {
+  if (!journeyId.startsWith(LEAD_JOURNEY_PREFIX)) return undefined;
+  const address = journeyId.slice(LEAD_JOURNEY_PREFIX.length);
+  return address.includes('@') && leadJourneyId({ email: address }) === journeyId ? address : undefined;
 }

@@ -68,7 +68,7 @@ async function addLead(lead: object): Promise<string> {
 
 type Sla = { name: string; kind: string; status: string; due: string; rungs: { kind: string; status: string; to?: string[] }[] };
 async function show(id: string): Promise<{ stage: string; owner?: { email: string }; slas: Sla[] }> {
-  const shown = await pipewright(['lead', 'show', id, '--json'], { env: cliEnv });
+  const shown = await pipewright(['lead', 'show', '--id', id, '--json'], { env: cliEnv });
   expect(shown.code).toBe(0);
   return JSON.parse(shown.stdout);
 }
@@ -88,15 +88,15 @@ test('an inbound lead reaches its SDR by e-mail, and a missed first touch reache
   expect(escalation.to).toEqual([manager]);
   expect(escalation.cc).toEqual([owner]);
   // The e-mail reaches the sink a moment before the journey records the rung as sent.
-  let shown = await show(lead.email);
-  for (const until = Date.now() + 10_000; firstTouch(shown).rungs.some((r) => r.kind === 'breach' && r.status === 'pending') && Date.now() < until; shown = await show(lead.email)) {
+  let shown = await show(id);
+  for (const until = Date.now() + 10_000; firstTouch(shown).rungs.some((r) => r.kind === 'breach' && r.status === 'pending') && Date.now() < until; shown = await show(id)) {
     await new Promise((r) => setTimeout(r, 200));
   }
   expect(shown.stage).toBe('working');
   expect(firstTouch(shown)).toMatchObject({ name: 'inbound-first-touch', status: 'breached' });
   expect(firstTouch(shown).rungs.find((r) => r.kind === 'breach')).toMatchObject({ status: 'sent', to: expect.arrayContaining([manager]) });
 
-  const human = await pipewright(['lead', 'show', id], { env: cliEnv });
+  const human = await pipewright(['lead', 'show', '--id', id], { env: cliEnv });
   expect(human.stdout).toContain(`SLA:     inbound-first-touch (first-touch) for ${owner}, due`);
   expect(human.stdout).toMatch(/inbound-first-touch .*: breached\n/);
   expect(human.stdout).toMatch(new RegExp(`\\n    breach \\S+: sent to ${manager.replace(/\./g, '\\.')}`));
@@ -158,11 +158,16 @@ test('a bad lead gets every problem named and starts nothing', async () => {
 test('an event for an unknown lead, or an unknown event, is refused with a reason', async () => {
   expect(await pipewright(['lead', 'event', 'nobody@nowhere.example', 'touched'], { env: cliEnv })).toMatchObject({
     code: 1,
-    stderr: 'pipewright: no journey for "nobody@nowhere.example" (looked for workflow ID lead-nobody@nowhere.example)\n',
+    stderr: 'pipewright: no journey for the address nobody@nowhere.example (looked for workflow ID lead-nobody@nowhere.example)\n',
   });
   const lead = fittingLead();
   const id = await addLead(lead);
-  expect(await pipewright(['lead', 'event', id, 'meeting'], { env: cliEnv })).toMatchObject({
+  // A journey ID given where an address is expected is looked up as an address, never guessed.
+  expect(await pipewright(['lead', 'event', id, 'touched'], { env: cliEnv })).toMatchObject({
+    code: 1,
+    stderr: `pipewright: no journey for the address ${id} (looked for workflow ID lead-${id}); if "${id}" is a journey ID, give it as an id (the CLI's --id)\n`,
+  });
+  expect(await pipewright(['lead', 'event', '--id', id, 'meeting'], { env: cliEnv })).toMatchObject({
     code: 1,
     stderr: `pipewright: event: "meeting" is not a lead event; expected one of ${LEAD_EVENTS.join(', ')}\n`,
   });

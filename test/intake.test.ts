@@ -65,7 +65,7 @@ test('a lead posted by a form starts its journey once, however often it is poste
   expect(again.status).toBe(200);
   expect(await json(again)).toEqual({ leadId: `lead-${lead.email}`, started: false });
 
-  const state = await json(await get(`/leads/${encodeURIComponent(lead.email)}`));
+  const state = await json(await get(`/leads/by-email/${encodeURIComponent(lead.email)}`));
   expect(state).toMatchObject({ stage: 'working', status: 'RUNNING' });
   expect(state.slas).toEqual(expect.arrayContaining([expect.objectContaining({ name: 'inbound-first-touch', kind: 'first-touch', status: 'pending' })]));
 });
@@ -84,7 +84,7 @@ test('the private API answers 401 without a live API key, the same for every way
   expect(await db.store.revokeApiKey(made.id)).toBe(true);
   tries.push({ authorization: `Bearer ${made.key}` });
   for (const headers of tries) {
-    for (const res of [await post('/leads', lead, 'application/json', headers), await get(`/leads/${encodeURIComponent(lead.email)}`, headers), await post(`/leads/${encodeURIComponent(lead.email)}/events/touched`, {}, 'application/json', headers)]) {
+    for (const res of [await post('/leads', lead, 'application/json', headers), await get(`/leads/by-email/${encodeURIComponent(lead.email)}`, headers), await post(`/leads/by-email/${encodeURIComponent(lead.email)}/events/touched`, {}, 'application/json', headers)]) {
       expect(res.status).toBe(401);
       expect(res.headers.get('www-authenticate')).toBe('Bearer');
       expect(await json(res)).toEqual({ error: 'unauthorized: send a live API key as "Authorization: Bearer KEY" (`pipewright apikey create`)' });
@@ -129,23 +129,27 @@ test('events from a CRM reach the journey; unknown leads and events are refused 
   const lead = fittingLead();
   await post('/leads', lead);
   await sink.waitFor(sdrNoticeAbout(lead));
-  const show = async () => json(await get(`/leads/${encodeURIComponent(lead.email)}`));
+  const show = async () => json(await get(`/leads/by-email/${encodeURIComponent(lead.email)}`));
   const firstTouch = (s: any) => s.slas.find((c: { kind: string }) => c.kind === 'first-touch');
   const { owner } = await show();
   // A touch that does not say who made it is kept, but only the owner's touch meets the SLA.
-  expect((await post(`/leads/${encodeURIComponent(lead.email)}/events/touched`)).status).toBe(202);
+  expect((await post(`/leads/by-email/${encodeURIComponent(lead.email)}/events/touched`)).status).toBe(202);
   let state = await show();
   expect(state.repTouches).toHaveLength(1);
   expect(firstTouch(state).status).toBe('pending');
-  expect((await post(`/leads/${encodeURIComponent(lead.email)}/events/touched`, { by: owner.email, channel: 'call' })).status).toBe(202);
+  expect((await post(`/leads/by-email/${encodeURIComponent(lead.email)}/events/touched`, { by: owner.email, channel: 'call' })).status).toBe(202);
   state = await show();
   expect(firstTouch(state).status).toBe('met');
   expect(state.repTouches).toEqual([expect.not.objectContaining({ by: expect.anything() }), expect.objectContaining({ by: owner.email, channel: 'call' })]);
 
-  const unknownEvent = await post(`/leads/${encodeURIComponent(lead.email)}/events/meeting`);
+  const unknownEvent = await post(`/leads/by-email/${encodeURIComponent(lead.email)}/events/meeting`);
   expect(unknownEvent.status).toBe(400);
   expect((await json(unknownEvent)).error).toBe(`event: "meeting" is not a lead event; expected one of ${LEAD_EVENTS.join(', ')}`);
-  expect((await post('/leads/nobody%40nowhere.example/events/touched')).status).toBe(404);
+  expect((await post('/leads/by-email/nobody%40nowhere.example/events/touched')).status).toBe(404);
+  // An address where a journey ID belongs is refused, never taken for the address's journey.
+  const notAnId = await post(`/leads/${encodeURIComponent(lead.email)}/events/touched`);
+  expect(notAnId.status).toBe(400);
+  expect((await json(notAnId)).error).toMatch(/^id: expected a lead's journey ID such as "lead-jane@acme.com"/);
 });
 
 /** The token of the unsubscribe link in the e-mail to `address`, as the recipient's mail client sees it. */
@@ -183,6 +187,27 @@ test("the List-Unsubscribe link carries a signed token; its one-click post stops
   const multipart = `--${boundary}\r\ncontent-disposition: form-data; name="List-Unsubscribe"\r\n\r\nOne-Click\r\n--${boundary}--\r\n`;
   const repeats = await Promise.all([unsubscribe(token), unsubscribe(token), unsubscribe(token, `multipart/form-data; boundary=${boundary}`, multipart)]);
   expect(repeats.map((r) => r.status)).toEqual([200, 200, 200]);
+});
+
+test('a lead is named by its journey ID or by its address, never guessed: an address that begins with "lead-" is a lead of its own', async () => {
+  const gen = fittingLead();
+  const prefixed = fittingLead({ email: `lead-${gen.email}` });
+  expect(await json(await post('/leads', gen))).toEqual({ leadId: `lead-${gen.email}`, started: true });
+  expect(await json(await post('/leads', prefixed))).toEqual({ leadId: `lead-lead-${gen.email}`, started: true });
+  await sink.waitFor(sdrNoticeAbout(prefixed));
+  const touches = async (path: string) => (await json(await get(path))).repTouches.length;
+
+  const byAddress = await post(`/leads/by-email/${encodeURIComponent(prefixed.email)}/events/touched`);
+  expect(await json(byAddress)).toEqual({ event: 'touched', to: `lead-lead-${gen.email}`, delivered: true });
+  expect(await touches(`/leads/by-email/${encodeURIComponent(prefixed.email)}`)).toBe(1);
+  expect(await touches(`/leads/by-email/${encodeURIComponent(gen.email)}`)).toBe(0);
+
+  // The same text as an ID is gen's journey: the path says which it is.
+  expect(await json(await post(`/leads/${encodeURIComponent(prefixed.email)}/events/touched`))).toEqual({ event: 'touched', to: `lead-${gen.email}`, delivered: true });
+  expect(await touches(`/leads/lead-${encodeURIComponent(gen.email)}`)).toBe(1);
+  expect(await touches(`/leads/by-email/${encodeURIComponent(prefixed.email.toUpperCase())}`)).toBe(1);
+  const notAnAddress = await get('/leads/by-email/not-an-address');
+  expect([notAnAddress.status, (await json(notAnAddress)).error]).toEqual([400, 'email: expected a lead\'s e-mail address such as "jane@acme.com", got "not-an-address"']);
 });
 
 test('an unsubscribe link that was forged, altered, expired or repeated is refused with 400, and unsubscribes nobody', async () => {
@@ -280,7 +305,7 @@ test('each API key and each client address has its own rate limit: over it, 429 
   const url = await limited.listen({ host: '127.0.0.1', port: 0 });
   try {
     const other = { authorization: `Bearer ${(await db.store.createApiKey('second form')).key}` };
-    const show = (headers: Record<string, string>) => fetch(`${url}/leads/nobody%40nowhere.example`, { headers });
+    const show = (headers: Record<string, string>) => fetch(`${url}/leads/by-email/nobody%40nowhere.example`, { headers });
     expect((await Promise.all([show(auth), show(auth), show(auth)])).map((r) => r.status)).toEqual([404, 404, 404]);
     const over = await show(auth);
     expect(over.status).toBe(429);
@@ -311,12 +336,12 @@ test('a CRM webhook signed over timestamp and raw body is taken once; a bad, sta
     const lead = fittingLead();
     await post('/leads', lead);
     await sink.waitFor(sdrNoticeAbout(lead));
-    const body = JSON.stringify({ lead: lead.email, event: 'touched', detail: { channel: 'call' } });
+    const body = JSON.stringify({ email: lead.email, event: 'touched', detail: { channel: 'call' } });
     const signature = signWebhook(oldSecret, body);
     const taken = await send(body, signature);
     expect(taken.status).toBe(202);
-    expect(await json(taken)).toEqual({ event: 'touched', to: lead.email, delivered: true });
-    expect((await json(await get(`/leads/${encodeURIComponent(lead.email)}`))).repTouches).toEqual([expect.objectContaining({ channel: 'call' })]);
+    expect(await json(taken)).toEqual({ event: 'touched', to: `lead-${lead.email}`, delivered: true });
+    expect((await json(await get(`/leads/by-email/${encodeURIComponent(lead.email)}`))).repTouches).toEqual([expect.objectContaining({ channel: 'call' })]);
 
     const now = Math.floor(Date.now() / 1000);
     for (const [why, res] of [
@@ -329,11 +354,13 @@ test('a CRM webhook signed over timestamp and raw body is taken once; a bad, sta
     ] as const) {
       expect([why, res.status]).toEqual([why, 401]);
     }
-    expect((await json(await get(`/leads/${encodeURIComponent(lead.email)}`))).repTouches).toHaveLength(1);
+    expect((await json(await get(`/leads/by-email/${encodeURIComponent(lead.email)}`))).repTouches).toHaveLength(1);
     const shapeless = JSON.stringify({ lead: lead.email, kind: 'touched' });
     const bad = await send(shapeless, signWebhook(newSecret, shapeless));
     expect(bad.status).toBe(400);
-    expect((await json(bad)).problems).toEqual(['event: required (expected string)', 'kind: unknown key "kind"; expected one of lead, event, detail']);
+    expect((await json(bad)).problems).toEqual(['event: required (expected string)', 'lead: unknown key "lead"; expected one of id, email, event, detail', 'kind: unknown key "kind"; expected one of id, email, event, detail']);
+    const both = JSON.stringify({ id: `lead-${lead.email}`, email: lead.email, event: 'touched' });
+    expect((await json(await send(both, signWebhook(newSecret, both)))).problems).toEqual(["id: expected exactly one of id (the journey ID) or email (the lead's address)"]);
     // The intake without secrets takes no webhook at all.
     expect((await post('/webhooks/events', body, 'application/json', { 'pipewright-signature': signWebhook(newSecret, body) })).status).toBe(401);
   } finally {

@@ -149,7 +149,7 @@ describe('first-touch SLA for an inbound lead that fits the ICP', () => {
     expect(Date.parse(firstTouch(s)!.due) - Date.parse(s.owner!.assignedAt)).toBe(5 * MINUTE);
     expect(notice.subject).toMatch(/\(first touch by .+\)$/);
     // The notice says how to report the touch so that it counts: as the owner.
-    expect(notice.text).toContain(`pipewright lead event ${s.leadId} touched --by ${s.owner!.email}`);
+    expect(notice.text).toContain(`pipewright lead event --id ${s.leadId} touched --by ${s.owner!.email}`);
   });
 
   test('a breach five minutes after assignment e-mails the manager, naming lead, rep, deadline and lateness', async () => {
