@@ -21,6 +21,7 @@ import { createIntake, type IntakeFace } from './intake';
 import { listJourneys, SLA_STATUSES, STAGES, type JourneyFilter } from './journeyList';
 import { registerSearchAttributes } from './searchAttributes';
 import { addLead, parseLead, resolveLead, sendLeadEvent, showLead, type EventDetail, type LeadRef } from './leads';
+import { registerLeadImport } from './leadImportCommand';
 import { ensureServer } from './servers';
 
 const program = new Command('pipewright')
@@ -70,7 +71,7 @@ program
   .description('serve the HTTP intake (leads, events, unsubscribe links, signed webhooks) against the Temporal server in TEMPORAL_ADDRESS and the store in PIPEWRIGHT_DATABASE_URL')
   .addOption(new Option('--port <port>', 'port to listen on (with --public-port: the private API only)').default(8080).argParser(port))
   .option('--host <host>', 'address to listen on', '127.0.0.1')
-  .addOption(new Option('--public-port <port>', 'serve the public face (unsubscribe pages, signed webhooks) on this port of its own, and only the private API on --port').argParser(port))
+  .addOption(new Option('--public-port <port>', 'serve the public face (unsubscribe pages, signed webhooks, inbound SMS) on this port of its own, and only the private API on --port').argParser(port))
   .option('--public-host <host>', 'address the public face listens on', '0.0.0.0')
   .addOption(removedConfigOption())
   .addHelpText('after', `${ACTIVE_CONFIG_HELP}\nThe intake reads the active version at start and again at most every 5 s, so a\n\`config apply\` reaches new leads within 5 s without a restart.\n\nExpose only the public face to the internet: with --public-port it has a port of its own.`)
@@ -127,6 +128,7 @@ lead
       });
     });
   });
+registerLeadImport(lead);
 
 /** `<lead>` is the lead's e-mail address; with --id, the journey's ID. Never guessed from the text. */
 const LEAD_ARGUMENT = "the lead's e-mail address (with --id: its journey ID, as notices and `lead list` print it)";

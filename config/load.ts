@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { LineCounter, parseDocument, isNode } from 'yaml';
+import type { z } from 'zod';
 import { ConfigSchema, type Config } from './schema';
 import { parseOrThrow, ValidationError, type Path } from './validation';
 
@@ -15,6 +16,14 @@ export function loadConfig(file: string): Config {
 }
 
 export function parseConfig(text: string, subject = 'config'): Config {
+  return parseYaml(ConfigSchema, text, subject).value;
+}
+
+/**
+ * YAML text validated by a schema; a ValidationError names every problem and the line it is on, so a
+ * long file can be fixed without hunting. `locate` names the line of a path for later checks.
+ */
+export function parseYaml<S extends z.ZodType>(schema: S, text: string, subject: string): { value: z.output<S>; locate: (path: Path) => string } {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, uniqueKeys: true, prettyErrors: false });
   if (doc.errors.length) {
@@ -26,7 +35,6 @@ export function parseConfig(text: string, subject = 'config'): Config {
       }),
     );
   }
-  // A problem names the line it is on, so a long file can be fixed without hunting.
   const locate = (path: Path): string => {
     for (let depth = path.length; depth > 0; depth--) {
       const node = doc.getIn(path.slice(0, depth) as unknown[], true);
@@ -34,5 +42,5 @@ export function parseConfig(text: string, subject = 'config'): Config {
     }
     return '';
   };
-  return parseOrThrow(ConfigSchema, doc.toJS(), subject, locate);
+  return { value: parseOrThrow(schema, doc.toJS(), subject, locate), locate };
 }
