@@ -70,14 +70,18 @@ export function emailTransport(mailer: Mailer, message: EmailMessage): Transport
 
 /**
  * The rest of a delivery once the ledger holds the claim: the suppression check (by the contact's
- * e-mail, on the transport's channel), the send under a heartbeat, and the settled result.
+ * e-mail, on the transport's channel, and an SMS's number), the send under a heartbeat, and the settled result.
  */
 export async function sendClaimed(store: Store, claim: SendRecord, { contact, transport }: { contact: string; transport: Transport }): Promise<DeliveryResult> {
   if (claim.status !== 'sending') return { status: claim.status as DeliveryResult['status'], detail: claim.detail };
   const { key, kind } = claim;
   const suppression = await store.suppressionFor(contact, transport.channel);
-  if (suppression) {
-    const detail = `suppressed: ${suppression.reason} (${suppression.source}, ${suppression.createdAt.toISOString()})`;
+  // A number that texted STOP is out whoever's contact it is now; the ledger's recipient is the number.
+  const optOut = transport.channel === 'sms' ? await store.smsOptOut(claim.recipient) : undefined;
+  if (suppression || optOut) {
+    const detail = suppression
+      ? `suppressed: ${suppression.reason} (${suppression.source}, ${suppression.createdAt.toISOString()})`
+      : `opted out: ${claim.recipient} texted ${optOut!.keyword} (${optOut!.createdAt.toISOString()})`;
     await store.settleSend(key, { status: 'skipped', detail, at: new Date() });
     return { status: 'skipped', detail };
   }

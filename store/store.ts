@@ -9,7 +9,7 @@
 // and writes. Lead routing (assignLead, drainQueue, releaseLead) does the same under one routing-wide
 // lock, as caps span pools. Between BEGIN and COMMIT they only talk to the database (no other
 // awaits), a handful of round trips, so PGlite's other connections wait for no more than that.
-import { newApiKey, parseApiKey, secretMatches, type ApiKey } from './apiKeys';
+import { newApiKey, parseApiKey, secretMatches, type ApiKey, type VerifiedKey } from './apiKeys';
 import { createHash } from 'node:crypto';
 import { Pool, type PoolClient } from 'pg';
 import {
@@ -43,6 +43,8 @@ import type {
   SendRecord,
   SendStatus,
   Strategy,
+  SmsConversation,
+  SmsOptOut,
   Suppression,
   SuppressionChannel,
   TouchIntent,
@@ -60,6 +62,13 @@ export interface Store {
   suppressions(email: string): Promise<Suppression[]>;
   /** The suppression that stops a message on this channel: the channel's own row or the 'all' row. */
   suppressionFor(email: string, channel: Channel): Promise<Suppression | undefined>;
+  /** A number texted an opt-out keyword; the first keyword and time are kept. created=false when it already had. */
+  optOutSms(phone: string, keyword: string): Promise<{ created: boolean }>;
+  /** The number texted START: SMS may go to it again. False when it had not opted out. */
+  optInSms(phone: string): Promise<boolean>;
+  smsOptOut(phone: string): Promise<SmsOptOut | undefined>;
+  /** The journeys that sent an SMS to this number, and to whom, the latest first. */
+  smsConversations(phone: string): Promise<SmsConversation[]>;
   /**
    * Records the intent to send under an idempotency key, in ONE statement (insert ... on conflict ... returning):
    * a new key gets status 'sending', attempts 1; an existing key still 'sending' gets attempts + 1;
@@ -148,13 +157,16 @@ export interface Store {
   /** Reps still away at `now`, soonest back first. */
   awayReps(now: Date): Promise<AwayRep[]>;
   /** By e-mail domain (lower case); an upsert without an owner keeps the owner already known. */
-  /** Makes an API key for the intake's private API; the key is answered once, only its hash is kept. */
-  createApiKey(name: string, dailyCap?: number): Promise<{ id: string; key: string }>;
+  /**
+   * Makes an API key for the intake's private API, or with `origins` a site key for the public lead
+   * form of those web origins; the key is answered once, only its hash is kept.
+   */
+  createApiKey(name: string, dailyCap?: number, origins?: string[]): Promise<{ id: string; key: string }>;
   apiKeys(): Promise<ApiKey[]>;
   /** True when the key existed and was live. */
   revokeApiKey(id: string): Promise<boolean>;
   /** The key's id and name when `presented` is a live key (marked used, to the minute); else undefined. */
-  verifyApiKey(presented: string): Promise<{ id: string; name: string; dailyCap?: number } | undefined>;
+  verifyApiKey(presented: string): Promise<VerifiedKey | undefined>;
   /**
    * Takes one of the key's new journeys for `day` (UTC) if its daily cap allows (true), else false.
    * `release` gives one back: the lead was already running, or its start failed.
@@ -380,6 +392,30 @@ class PgStore implements Store {
       [normaliseEmail(email), channel],
     );
     return rows[0] && toSuppression(rows[0]);
+  }
+
+  async optOutSms(phone: string, keyword: string): Promise<{ created: boolean }> {
+    const { rowCount } = await this.pool.query('insert into sms_opt_outs (phone, keyword) values ($1, $2) on conflict (phone) do nothing', [phone, keyword]);
+    return { created: rowCount === 1 };
+  }
+
+  async optInSms(phone: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('delete from sms_opt_outs where phone = $1', [phone]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async smsOptOut(phone: string): Promise<SmsOptOut | undefined> {
+    const { rows } = await this.pool.query<{ phone: string; keyword: string; created_at: Date }>('select * from sms_opt_outs where phone = $1', [phone]);
+    return rows[0] && { phone: rows[0].phone, keyword: rows[0].keyword, createdAt: rows[0].created_at };
+  }
+
+  async smsConversations(phone: string): Promise<SmsConversation[]> {
+    const { rows } = await this.pool.query<{ journey_id: string; contact: string }>(
+      `select journey_id, contact from sends where channel = 'sms' and recipient = $1 and contact is not null
+       group by journey_id, contact order by max(created_at) desc limit 20`,
+      [phone],
+    );
+    return rows.map((r) => ({ journeyId: r.journey_id, contact: r.contact }));
   }
 
   async claimSend(intent: SendIntent): Promise<SendRecord> {
@@ -848,20 +884,27 @@ class PgStore implements Store {
     return rows.map((row) => ({ email: row.email, until: row.until, ...(row.note !== null && { note: row.note }) }));
   }
 
-  async createApiKey(name: string, dailyCap?: number): Promise<{ id: string; key: string }> {
+  async createApiKey(name: string, dailyCap?: number, origins?: string[]): Promise<{ id: string; key: string }> {
     const made = newApiKey();
-    await this.pool.query('insert into api_keys (id, name, secret_sha256, daily_cap) values ($1, $2, $3, $4)', [made.id, name, made.secretSha256, dailyCap ?? null]);
+    await this.pool.query('insert into api_keys (id, name, secret_sha256, daily_cap, origins) values ($1, $2, $3, $4, $5)', [
+      made.id,
+      name,
+      made.secretSha256,
+      dailyCap ?? null,
+      origins ?? null,
+    ]);
     return { id: made.id, key: made.key };
   }
 
   async apiKeys(): Promise<ApiKey[]> {
-    const { rows } = await this.pool.query<{ id: string; name: string; daily_cap: number | null; created_at: Date; last_used_at: Date | null; revoked_at: Date | null }>(
-      'select id, name, daily_cap, created_at, last_used_at, revoked_at from api_keys order by created_at, id',
+    const { rows } = await this.pool.query<{ id: string; name: string; daily_cap: number | null; origins: string[] | null; created_at: Date; last_used_at: Date | null; revoked_at: Date | null }>(
+      'select id, name, daily_cap, origins, created_at, last_used_at, revoked_at from api_keys order by created_at, id',
     );
     return rows.map((row) => ({
       id: row.id,
       name: row.name,
       ...(row.daily_cap !== null && { dailyCap: row.daily_cap }),
+      ...(row.origins !== null && { origins: row.origins }),
       createdAt: row.created_at,
       ...(row.last_used_at !== null && { lastUsedAt: row.last_used_at }),
       ...(row.revoked_at !== null && { revokedAt: row.revoked_at }),
@@ -873,11 +916,11 @@ class PgStore implements Store {
     return rowCount === 1;
   }
 
-  async verifyApiKey(presented: string): Promise<{ id: string; name: string; dailyCap?: number } | undefined> {
+  async verifyApiKey(presented: string): Promise<VerifiedKey | undefined> {
     const parsed = parseApiKey(presented);
     if (!parsed) return undefined;
-    const { rows } = await this.pool.query<{ name: string; secret_sha256: string; daily_cap: number | null; last_used_at: Date | null }>(
-      'select name, secret_sha256, daily_cap, last_used_at from api_keys where id = $1 and revoked_at is null',
+    const { rows } = await this.pool.query<{ name: string; secret_sha256: string; daily_cap: number | null; origins: string[] | null; last_used_at: Date | null }>(
+      'select name, secret_sha256, daily_cap, origins, last_used_at from api_keys where id = $1 and revoked_at is null',
       [parsed.id],
     );
     const row = rows[0];
@@ -885,7 +928,7 @@ class PgStore implements Store {
     if (!row.last_used_at || Date.now() - row.last_used_at.getTime() > 60_000) {
       await this.pool.query('update api_keys set last_used_at = now() where id = $1', [parsed.id]);
     }
-    return { id: parsed.id, name: row.name, ...(row.daily_cap !== null && { dailyCap: row.daily_cap }) };
+    return { id: parsed.id, name: row.name, ...(row.daily_cap !== null && { dailyCap: row.daily_cap }), ...(row.origins !== null && { origins: row.origins }) };
   }
 
   async takeDailyJourney(keyId: string, day: string, cap: number): Promise<boolean> {

@@ -24,6 +24,21 @@ export interface Suppression {
   createdAt: Date;
 }
 
+/** A number that texted an opt-out keyword: no SMS to it until it texts START. */
+export interface SmsOptOut {
+  /** E.164. */
+  phone: string;
+  /** What they texted, upper case: STOP, UNSUBSCRIBE, ... */
+  keyword: string;
+  createdAt: Date;
+}
+
+/** A journey that texted a number, and the contact it texted. */
+export interface SmsConversation {
+  journeyId: string;
+  contact: string;
+}
+
 export interface Contact {
   email: string;
   firstName?: string;

@@ -6,6 +6,9 @@ import type { Worker, WorkflowBundleWithSourceMap } from '@temporalio/worker';
 import { holidayNamesFor } from '../activities/holidays';
 import { twilioSmsSender } from '../activities/sms';
 import { addAccount } from '../client/accounts';
+import twilio from 'twilio';
+import type { FastifyInstance } from 'fastify';
+import { createIntake } from '../client/intake';
 import { addLead } from '../client/leads';
 import { startMailSink, type MailSink } from '../client/mailSink';
 import type { Account } from '../config/account';
@@ -221,6 +224,82 @@ describe('every step kind', () => {
     expect(Date.parse(a!.sends[a!.sends.length - 1]!.at)).toBeGreaterThan(branchedAt);
     expect(note.weekday).toBeLessThanOrEqual(5);
     expect(inEmailWindow(note.hhmm)).toBe(true);
+  });
+});
+
+describe('SMS texted back to our number', () => {
+  const authToken = 'local-test-token';
+  const publicUrl = 'https://hooks.pipewright.example';
+  const texts = configWith(
+    {
+      texts: {
+        steps: [
+          { id: 't1', sms: 'a-checkin-sms' },
+          { id: 'w1', wait: '2d' },
+          { id: 't2', sms: 'a-checkin-sms' },
+          { id: 'w2', wait: '2d' },
+          { id: 't3', sms: 'a-checkin-sms' },
+          { id: 'w3', wait: '30d' },
+          { id: 't4', sms: 'a-checkin-sms' },
+        ],
+      },
+    },
+  );
+  const config = { ...texts, journey: { ...texts.journey, nurtureCadence: 'texts' } };
+  let intake: FastifyInstance;
+  let url: string;
+  const logged: string[] = [];
+  beforeAll(async () => {
+    intake = createIntake({ client: env.client, store: db.store, taskQueue, face: 'public', twilioAuthToken: authToken, publicUrl, log: (line) => logged.push(line) });
+    url = await intake.listen({ host: '127.0.0.1', port: 0 });
+  });
+  afterAll(() => intake?.close());
+  /** What Twilio posts for a text from `from`, signed as Twilio signs it (or with `signature`). */
+  const text = (from: string, body: string, signature?: string) => {
+    const params = { MessageSid: `SM${Math.random().toString(16).slice(2).padEnd(32, '0')}`, AccountSid: 'AC0123456789abcdef0123456789abcdef', From: from, To: config.sms!.from!, Body: body };
+    const signed = signature ?? twilio.getExpectedTwilioSignature(authToken, `${publicUrl}/webhooks/twilio/sms`, params);
+    return fetch(`${url}/webhooks/twilio/sms`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': signed }, body: new URLSearchParams(params).toString() });
+  };
+  const smsSteps = (s: JourneyState) => s.sends.filter((m) => m.channel === 'sms').map((m) => [m.stepId, m.status]);
+
+  test('STOP stops SMS to that number at once, START lifts it, and any other text is a reply that stops the cadence', async () => {
+    const lead = nurtureLead({ phone: '+14155550177', timezone: 'America/New_York' });
+    const handle = await startLead(config, lead);
+    await advanceUntil(() => state(handle), (s) => smsSteps(s).length === 1, 'the first SMS');
+
+    const stop = await text(lead.phone!, ' stop ');
+    expect([stop.status, stop.headers.get('content-type')]).toEqual([200, 'text/xml']);
+    expect(await stop.text()).toBe('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
+    expect(await db.store.smsOptOut(lead.phone!)).toMatchObject({ keyword: 'STOP' });
+    const stopped = await advanceUntil(() => state(handle), (s) => smsSteps(s).length === 2, 'the second SMS step');
+    expect(smsSteps(stopped)).toEqual([['t1', 'sent'], ['t2', 'skipped']]);
+    expect(stopped.sends.find((m) => m.stepId === 't2')!.detail).toMatch(/^opted out: \+14155550177 texted STOP/);
+
+    expect((await text(lead.phone!, 'Start')).status).toBe(200);
+    expect(await db.store.smsOptOut(lead.phone!)).toBeUndefined();
+    const started = await advanceUntil(() => state(handle), (s) => smsSteps(s).length === 3, 'the third SMS step');
+    expect(smsSteps(started)).toEqual([['t1', 'sent'], ['t2', 'skipped'], ['t3', 'sent']]);
+    expect(twilioMock.requests().filter((r) => r.form.To === lead.phone)).toHaveLength(2);
+
+    expect((await text(lead.phone!, 'Sounds good, call me Tuesday')).status).toBe(200);
+    const replied = await until(() => state(handle), (s) => s.repliedAt !== undefined && s.cadence?.status === 'done', 'the reply');
+    expect(replied.cadence).toMatchObject({ exit: 'replied' });
+    expect(smsSteps(replied)).toHaveLength(3);
+  });
+
+  test('a text without Twilio\'s signature, or signed for another URL or with another token, is refused with 403 and changes nothing', async () => {
+    const phone = '+14155550178';
+    const params = { From: phone, Body: 'STOP' };
+    for (const signature of ['', 'bm90IGEgc2lnbmF0dXJl', twilio.getExpectedTwilioSignature('another-token', `${publicUrl}/webhooks/twilio/sms`, params), twilio.getExpectedTwilioSignature(authToken, `${url}/webhooks/twilio/sms`, params)]) {
+      const res = await fetch(`${url}/webhooks/twilio/sms`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...(signature && { 'x-twilio-signature': signature }) }, body: new URLSearchParams(params).toString() });
+      expect(res.status).toBe(403);
+    }
+    expect(await db.store.smsOptOut(phone)).toBeUndefined();
+    // The same text, signed: taken.
+    expect((await text(phone, 'STOP')).status).toBe(200);
+    expect(await db.store.smsOptOut(phone)).toMatchObject({ keyword: 'STOP' });
+    // A reply from a number no journey texted reaches nobody, and is still answered 200 (Twilio would only retry).
+    expect((await text('+14155550179', 'who is this?')).status).toBe(200);
   });
 });
 

@@ -1,7 +1,7 @@
 // One engine for every cadence: it walks a cadence's steps for one contact, each step kind a small
 // handler below, and one place (`advance`) moves to the next step. The host (a lead's journey, an
 // account's program) owns the contact, the events and the moments the run must stop where it is.
-import { proxyActivities } from '@temporalio/workflow';
+import { patched, proxyActivities } from '@temporalio/workflow';
 import type { Activities } from '../../activities';
 import type { TouchResult } from '../../activities/touch';
 import type { Cadence, CadenceStep } from '../../config/cadence';
@@ -16,6 +16,9 @@ import { MESSAGE_DELIVERY, settled, STORE_CALL } from '../history';
 import { localIso, nextBusinessDay, nextOpening, type Opening, type SendRules } from '../rules/sendWindow';
 import type { CadenceRun, TouchShift } from './run';
 import { conditionWait, type Wait } from '../alarm';
+
+/** patched() marker: a skipped SMS no longer ends the cadence run. */
+const SMS_SKIP_CONTINUES = 'sms-skip-continues';
 
 const { deliverTouch, deliverTask } = proxyActivities<Activities>(MESSAGE_DELIVERY);
 const { noteTouchTime, publicHolidays } = proxyActivities<Activities>(STORE_CALL);
@@ -204,7 +207,10 @@ async function touch(host: CadenceHost, run: CadenceRun, step: CadenceStep, chan
       continue;
     }
     record(result.status, result.detail, 'subject' in result ? result.subject : undefined);
-    if (result.status === 'skipped') return { to: 'exit', reason: 'suppressed' };
+    // An SMS skipped (the number texted STOP, or the contact is off SMS) leaves the e-mails to come:
+    // the next e-mail step ends the run if the contact is off every channel. Runs recorded before
+    // inbound SMS ended at any skip, and replay so.
+    if (result.status === 'skipped' && !(channel === 'sms' && patched(SMS_SKIP_CONTINUES))) return { to: 'exit', reason: 'suppressed' };
     if (result.status === 'bounced') return { to: 'exit', reason: 'bounced' };
     if (result.status === 'sent') {
       run.touches++;
