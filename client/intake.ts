@@ -10,8 +10,11 @@ import { parseOrThrow, ValidationError } from '../config/validation';
 import type { Store } from '../store';
 import { activeConfigCache, actor, type ActiveConfigCache } from './configVersions';
 import { rateLimitsFromEnv, type RateLimits } from './rateLimits';
+import { handleInboundSms, TWILIO_SIGNATURE_HEADER, twilioSignatureValid } from './twilioInbound';
 import { SIGNATURE_HEADER, WebhookVerifier, webhookSecretsFromEnv } from './webhookSignature';
-import { addLead, LeadRequestError, parseLead, resolveLead, sendLeadEvent, showLead, type LeadRef } from './leads';
+import { addLead, LeadRequestError, parseLead, resolveLead, sendLeadEvent, showLead, type AddedLead, type LeadRef } from './leads';
+import type { Lead } from '../config/lead';
+import type { VerifiedKey } from '../store/apiKeys';
 
 export interface IntakeOptions {
   client: Client;
@@ -30,10 +33,14 @@ export interface IntakeOptions {
   /** Requests a minute per API key and per client address; default from the environment (rateLimits.ts). */
   rateLimits?: RateLimits;
   /**
-   * Which routes this listener serves: `public` only what strangers need (the unsubscribe pages and
-   * signed webhooks), `private` only the API-key routes (leads, events, state), `both` all of them.
+   * Which routes this listener serves: `public` only what strangers need (the unsubscribe pages,
+   * signed webhooks and inbound SMS), `private` only the API-key routes (leads, events, state), `both` all of them.
    */
   face?: IntakeFace;
+  /** Inbound SMS are signed with it; default TWILIO_AUTH_TOKEN. Without it, /webhooks/twilio/sms refuses everything. */
+  twilioAuthToken?: string;
+  /** The intake's public base URL as Twilio calls it (its console's webhook URL less the path); default PIPEWRIGHT_PUBLIC_URL. */
+  publicUrl?: string;
 }
 
 export type IntakeFace = 'public' | 'private' | 'both';
@@ -44,7 +51,18 @@ export const BODY_LIMIT_BYTES = 64 * 1024;
 const TEMPORAL_DEADLINE_MS = 5_000;
 const RETRY_AFTER_S = 5;
 
-export function createIntake({ client, store, taskQueue, config, configFile, log = console.error, rateLimits = rateLimitsFromEnv(), face = 'both' }: IntakeOptions): FastifyInstance {
+export function createIntake({
+  client,
+  store,
+  taskQueue,
+  config,
+  configFile,
+  log = console.error,
+  rateLimits = rateLimitsFromEnv(),
+  face = 'both',
+  twilioAuthToken = process.env.TWILIO_AUTH_TOKEN,
+  publicUrl = process.env.PIPEWRIGHT_PUBLIC_URL,
+}: IntakeOptions): FastifyInstance {
   const active = config ?? activeConfigCache(store, { fallbackFile: configFile, by: actor('first lead through the intake') });
   // Refuses to start without the keys the unsubscribe links are signed with (PIPEWRIGHT_LINK_SECRETS).
   linkKeys();
@@ -71,13 +89,14 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
 
   // The private API (leads, events, state) answers only requests with a live API key, checked
   // before the body is read. One answer for a missing, malformed, unknown or revoked key.
-  const keyOf = new WeakMap<FastifyRequest, { id: string; dailyCap?: number }>();
+  const keyOf = new WeakMap<FastifyRequest, VerifiedKey>();
   const webhooks = new WebhookVerifier(webhookSecretsFromEnv());
   const privateApi = {
     onRequest: async (req: FastifyRequest, reply: FastifyReply) => {
       const key = /^Bearer (\S+)$/.exec(req.headers.authorization ?? '')?.[1];
       const verified = key ? await store.verifyApiKey(key) : undefined;
-      if (verified) return void keyOf.set(req, verified);
+      // A site key is public (it is in a web page): it opens the lead form and nothing else.
+      if (verified && !verified.origins) return void keyOf.set(req, verified);
       return reply
         .status(401)
         .header('WWW-Authenticate', 'Bearer')
@@ -91,7 +110,8 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
     global: true,
     hook: 'preHandler',
     timeWindow: '1 minute',
-    keyGenerator: (req) => (keyOf.has(req) ? `key:${keyOf.get(req)!.id}` : `ip:${req.ip}`),
+    // A site key is public, so a form post counts against its client's address like any stranger's.
+    keyGenerator: (req) => (keyOf.has(req) && !keyOf.get(req)!.origins ? `key:${keyOf.get(req)!.id}` : `ip:${req.ip}`),
     max: (_req, key) => (key.startsWith('key:') ? rateLimits.perKey : rateLimits.perIp),
     errorResponseBuilder: (_req, context) => ({ statusCode: 429, message: `too many requests: at most ${context.max} a minute; try again in ${context.after}` }),
   });
@@ -103,25 +123,29 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
     if (serves('public')) registerPublicRoutes(routes);
   });
 
+  /** Starts a valid lead's journey on the active config, within the key's daily cap. */
+  async function startJourney({ id, dailyCap }: VerifiedKey, lead: Lead): Promise<AddedLead> {
+    // A config that cannot be used is the server's problem, not the lead's: a 500, not a 400.
+    const { config: current, version } = await active.get().catch((err: Error) => {
+      throw new Error(`the active config cannot be used: ${err.message}`);
+    });
+    // A key with a daily cap takes one of the day's journeys first, and gives it back if none starts.
+    const day = new Date().toISOString().slice(0, 10);
+    if (dailyCap !== undefined && !(await store.takeDailyJourney(id, day, dailyCap))) {
+      throw new LeadRequestError(`daily cap reached: this key may start ${dailyCap} new journeys a day (UTC)`, 429);
+    }
+    const release = () => (dailyCap === undefined ? undefined : store.releaseDailyJourney(id, day));
+    const added = await temporal(() => addLead(client, store, taskQueue, current, lead, version)).catch(async (err: unknown) => {
+      await release();
+      throw err;
+    });
+    if (!added.started) await release();
+    return added;
+  }
+
   function registerPrivateRoutes(routes: FastifyInstance): void {
     routes.post('/leads', privateApi, async (req, reply) => {
-      const lead = parseLead(req.body, 'lead');
-      // A config that cannot be used is the server's problem, not the lead's: a 500, not a 400.
-      const { config: current, version } = await active.get().catch((err: Error) => {
-        throw new Error(`the active config cannot be used: ${err.message}`);
-      });
-      // A key with a daily cap takes one of the day's journeys first, and gives it back if none starts.
-      const { id, dailyCap } = keyOf.get(req)!;
-      const day = new Date().toISOString().slice(0, 10);
-      if (dailyCap !== undefined && !(await store.takeDailyJourney(id, day, dailyCap))) {
-        throw new LeadRequestError(`daily cap reached: this API key may start ${dailyCap} new journeys a day (UTC)`, 429);
-      }
-      const release = () => (dailyCap === undefined ? undefined : store.releaseDailyJourney(id, day));
-      const added = await temporal(() => addLead(client, store, taskQueue, current, lead, version)).catch(async (err: unknown) => {
-        await release();
-        throw err;
-      });
-      if (!added.started) await release();
+      const added = await startJourney(keyOf.get(req)!, parseLead(req.body, 'lead'));
       return reply.status(added.started ? 201 : 200).send(added);
     });
 
@@ -178,7 +202,7 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
         preValidation: async (req, reply) => {
           const raw = (req.body as { raw?: Buffer } | undefined)?.raw ?? Buffer.alloc(0);
           const refused = webhooks.refusal(req.headers[SIGNATURE_HEADER], raw);
-          if (!refused) return void keyOf.set(req, { id: 'webhook' });
+          if (!refused) return void keyOf.set(req, { id: 'webhook', name: 'signed webhooks' });
           log(`intake: webhook refused: ${refused}`);
           return reply.status(401).send({ error: `unauthorized: sign the raw body as described for the ${SIGNATURE_HEADER} header` });
         },
@@ -187,6 +211,66 @@ export function createIntake({ client, store, taskQueue, config, configFile, log
           const ref: LeadRef = id !== undefined ? { id } : { email: email! };
           const { delivered } = await temporal(() => sendLeadEvent(client, store, ref, event, 'webhook', detail ?? {}));
           return reply.status(202).send({ event, to: resolveLead(ref).journeyId, delivered });
+        },
+      });
+    });
+
+    // Twilio posts each SMS texted to our number as a form, signed over the URL and its parameters.
+    void routes.register(async (twilioScope) => {
+      readFormFields(twilioScope);
+      twilioScope.post('/webhooks/twilio/sms', {
+        preValidation: async (req, reply) => {
+          const url = `${publicUrl ? publicUrl.replace(/\/+$/, '') : `${req.protocol}://${req.host}`}${req.url}`;
+          const params = typeof req.body === 'object' && req.body ? (req.body as Record<string, string>) : {};
+          if (twilioSignatureValid(twilioAuthToken, req.headers[TWILIO_SIGNATURE_HEADER], url, params)) return void keyOf.set(req, { id: 'twilio', name: 'Twilio' });
+          log(`intake: Twilio webhook refused: ${twilioAuthToken ? `no valid ${TWILIO_SIGNATURE_HEADER} for ${url}` : 'TWILIO_AUTH_TOKEN is not set'}`);
+          return reply.status(403).send({ error: `forbidden: only Twilio, signing with the account's auth token (${TWILIO_SIGNATURE_HEADER}), may post here` });
+        },
+        handler: async (req, reply) => {
+          const outcome = await temporal(() => handleInboundSms(client, store, req.body as Record<string, string>, log));
+          if (outcome.kind === 'ignored') log(`intake: inbound SMS ignored: ${outcome.why}`);
+          // An empty TwiML answer: Twilio itself confirms STOP and START to the sender.
+          return reply.type('text/xml').send('<?xml version="1.0" encoding="UTF-8"?><Response></Response>');
+        },
+      });
+    });
+
+    // The lead form of your web site: its first e-mail goes out at once, so only a page of an origin
+    // the site key names may post it (the key is public: it is in the page), and each client
+    // address is rate-limited as on every public route.
+    void routes.register(async (forms) => {
+      readFormFields(forms);
+      const allowed = new WeakMap<FastifyRequest, string>();
+      // The browser's preflight for a JSON post carries no key: it is answered for any origin, and
+      // the post itself is checked.
+      forms.options('/forms/leads', async (req, reply) =>
+        reply
+          .status(204)
+          .header('Access-Control-Allow-Origin', req.headers.origin ?? '*')
+          .header('Access-Control-Allow-Methods', 'POST')
+          .header('Access-Control-Allow-Headers', `content-type, ${SITE_KEY_HEADER}`)
+          .header('Access-Control-Max-Age', '600')
+          .header('Vary', 'Origin')
+          .send(),
+      );
+      forms.post('/forms/leads', {
+        preValidation: async (req, reply) => {
+          const body = (typeof req.body === 'object' && req.body) || {};
+          const presented = req.headers[SITE_KEY_HEADER] ?? (body as Record<string, unknown>).siteKey;
+          const key = typeof presented === 'string' ? await store.verifyApiKey(presented) : undefined;
+          const origin = originOf(req);
+          if (!key?.origins) return reply.status(401).send({ error: `unauthorized: send the site key of this form (${SITE_KEY_HEADER} header or siteKey field; \`pipewright apikey create --site-origin ORIGIN\`)` });
+          if (!origin || !key.origins.includes(origin)) return reply.status(403).send({ error: 'forbidden: this site key is not for the page that posted the form' });
+          allowed.set(req, origin);
+          keyOf.set(req, key);
+        },
+        handler: async (req, reply) => {
+          reply.header('Access-Control-Allow-Origin', allowed.get(req)!).header('Vary', 'Origin');
+          const { siteKey: _key, ...fields } = req.body as Record<string, unknown>;
+          await startJourney(keyOf.get(req)!, parseLead(formLead(fields), 'lead'));
+          // One answer whether or not the address already had a journey: a stranger learns nothing of who is a lead.
+          if (!req.headers.accept?.includes('text/html')) return reply.status(202).send({ accepted: true });
+          return reply.status(202).type('text/html').send(page('Thank you', '<p>Thank you: we will be in touch shortly.</p>'));
         },
       });
     });
@@ -228,4 +312,34 @@ const escape = (text: string) => text.replace(/[&<>"']/g, (c) => `&#${c.charCode
 
 function page(title: string, body: string): string {
   return `<!doctype html><html><head><meta charset="utf-8"><title>${title}</title></head><body><h1>${title}</h1>${body}</body></html>`;
+}
+
+/** The header (or form field `siteKey`) a web page's lead form carries its site key in. */
+export const SITE_KEY_HEADER = 'pipewright-site-key';
+
+/** A form post's fields as strings (the last of a repeated one), in a scope that needs them: the unsubscribe routes do not. */
+function readFormFields(scope: FastifyInstance): void {
+  scope.removeContentTypeParser('application/x-www-form-urlencoded');
+  scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => done(null, Object.fromEntries(new URLSearchParams(body as string))));
+}
+
+/** The page's origin, as the browser states it: Origin, else the Referer's. */
+function originOf(req: FastifyRequest): string | undefined {
+  const stated = req.headers.origin ?? req.headers.referer;
+  if (typeof stated !== 'string') return undefined;
+  try {
+    return new URL(stated).origin;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * A web form's fields as a lead: every one arrives as text, the number of employees too, and a lead
+ * from your own site is inbound whatever the form says. Empty fields are fields not given.
+ */
+function formLead(fields: Record<string, unknown>): Record<string, unknown> {
+  const given = Object.fromEntries(Object.entries(fields).filter(([, v]) => v !== ''));
+  const employees = typeof given.employees === 'string' && /^\d[\d,]*$/.test(given.employees.trim()) ? Number(given.employees.replace(/,/g, '')) : given.employees;
+  return { ...given, ...(employees !== undefined && { employees }), source: 'inbound' };
 }

@@ -8,6 +8,8 @@ export interface ApiKey {
   name: string;
   /** New journeys the key may start a day (UTC); none: no cap. */
   dailyCap?: number;
+  /** Set for a site key: the web origins whose lead form may use it (and it is good for nothing else). */
+  origins?: string[];
   createdAt: Date;
   lastUsedAt?: Date;
   revokedAt?: Date;
@@ -16,6 +18,9 @@ export interface ApiKey {
 const KEY = /^pw_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$/;
 
 export const sha256 = (text: string) => createHash('sha256').update(text).digest('hex');
+
+/** What a live key lets its holder do, as verifyApiKey answers it. */
+export type VerifiedKey = Pick<ApiKey, 'id' | 'name' | 'dailyCap' | 'origins'>;
 
 /** A new key: what is shown to the person once, and what the store keeps. */
 export function newApiKey(): { id: string; key: string; secretSha256: string } {

@@ -107,10 +107,47 @@ test("a key's daily cap of new journeys: over it POST /leads answers 429 and sta
   const before = await env.client.workflow.count();
   const over = await post('/leads', c, 'application/json', capped);
   expect(over.status).toBe(429);
-  expect(await json(over)).toEqual({ error: 'daily cap reached: this API key may start 2 new journeys a day (UTC)' });
+  expect(await json(over)).toEqual({ error: 'daily cap reached: this key may start 2 new journeys a day (UTC)' });
   expect(await env.client.workflow.count()).toEqual(before);
   // Another key is not held back.
   expect((await post('/leads', c)).status).toBe(201);
+});
+
+test("the web site's lead form: a site key from its own origin starts an inbound journey; another origin, no key or an API key is refused and starts nothing", async () => {
+  const site = 'https://www.acme.example';
+  const { key: siteKey } = await db.store.createApiKey('website form', undefined, [site]);
+  const form = (fields: Record<string, string>, headers: Record<string, string> = { origin: site }) =>
+    fetch(`${base}/forms/leads`, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers }, body: new URLSearchParams(fields).toString() });
+  const lead = fittingLead();
+  const fields = { siteKey, email: lead.email, firstName: lead.firstName, company: lead.company, industry: lead.industry, region: lead.region, employees: '1,200', lastName: '' };
+  const before = await env.client.workflow.count();
+
+  for (const [why, res, status] of [
+    ['another origin', await form(fields, { origin: 'https://evil.example' }), 403],
+    ['no origin', await form(fields, {}), 403],
+    ['no key', await form({ ...fields, siteKey: '' }), 401],
+    ['an API key', await form({ ...fields, siteKey: auth.authorization!.slice('Bearer '.length) }), 401],
+  ] as const) {
+    expect([why, res.status]).toEqual([why, status]);
+  }
+  // The site key is public: on the private API it is no key at all.
+  expect((await post('/leads', lead, 'application/json', { authorization: `Bearer ${siteKey}` })).status).toBe(401);
+  const bad = await form({ ...fields, employees: 'a few' });
+  expect([bad.status, (await json(bad)).problems]).toEqual([400, ['employees: expected number, received string']]);
+  expect(await env.client.workflow.count()).toEqual(before);
+
+  const taken = await form(fields, { origin: site, accept: 'text/html' });
+  expect([taken.status, taken.headers.get('access-control-allow-origin')]).toEqual([202, site]);
+  expect(await taken.text()).toContain('Thank you');
+  const started = await env.client.workflow.getHandle(`lead-${lead.email}`).describe();
+  expect(started.status.name).toBe('RUNNING');
+  expect((await json(await get(`/leads/by-email/${encodeURIComponent(lead.email)}`))).qualification.fit.reasons).toEqual(expect.arrayContaining([expect.stringContaining('employees 1200')]));
+  // Posted again (a double click), the same answer, and still one journey.
+  const again = await form(fields, { referer: `${site}/contact-us?utm=x` });
+  expect([again.status, await json(again)]).toEqual([202, { accepted: true }]);
+
+  const preflight = await fetch(`${base}/forms/leads`, { method: 'OPTIONS', headers: { origin: site, 'access-control-request-method': 'POST' } });
+  expect([preflight.status, preflight.headers.get('access-control-allow-headers')]).toEqual([204, 'content-type, pipewright-site-key']);
 });
 
 test('a bad lead is answered 400 with every problem, and starts nothing', async () => {
