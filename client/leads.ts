@@ -2,6 +2,7 @@
 import { WorkflowExecutionAlreadyStartedError, WorkflowNotFoundError, type Client } from '@temporalio/client';
 import { z } from 'zod';
 import { LeadSchema, type Lead } from '../config/lead';
+import { longText, oneLine } from '../config/text';
 import { addressOfJourney, leadJourneyId } from '../config/vocabulary';
 import { BantSchema } from '../config/qualification';
 import type { Config } from '../config/schema';
@@ -94,18 +95,20 @@ export async function showLead(client: Client, ref: LeadRef): Promise<JourneySta
   }
 }
 
+const note = longText(2000).pipe(z.string().min(1));
+
 /** What an event may carry, validated at the edge so a typo names its field. */
 export const EventDetailSchema = z.strictObject({
   /** touched: the channel and how it went, and who made it (only the owner's touch meets an SLA). */
-  channel: z.string().min(1).optional(),
-  outcome: z.string().min(1).optional(),
+  channel: oneLine(50).optional(),
+  outcome: oneLine(200).optional(),
   by: z.email({ error: 'expected the e-mail of the rep who made the touch' }).optional(),
   /** paused: the return date. */
   until: z.string().refine((v) => !Number.isNaN(Date.parse(v)), { error: 'expected a date such as "2027-01-05"' }).optional(),
   /** meeting-booked, opportunity: the notes handed on. */
-  notes: z.string().min(1).optional(),
+  notes: note.optional(),
   /** closed-lost: why, as field sales records it (recycled nurture e-mails may quote it). */
-  reason: z.string().min(1).optional(),
+  reason: note.optional(),
   ...BantSchema.shape,
 });
 export type EventDetail = z.infer<typeof EventDetailSchema>;

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { oneLine } from './text';
 import { DurationSchema } from './durationSchema';
 import { NUMBER_FIT_FIELDS, TEXT_FIT_FIELDS } from './vocabulary';
 
@@ -96,7 +97,7 @@ export type Qualification = z.infer<typeof QualificationSchema>;
 export const BantSchema = z.strictObject({
   budget: z.union([z.boolean(), z.number().nonnegative()]).optional(),
   authority: z.boolean().optional(),
-  need: z.union([z.boolean(), z.string().min(1)]).optional(),
-  timeline: z.string().min(1).optional(),
+  need: z.union([z.boolean(), oneLine(500)]).optional(),
+  timeline: oneLine(200).optional(),
 });
 export type Bant = z.infer<typeof BantSchema>;

@@ -303,6 +303,13 @@ test('a lead longer than RFC 5321 or sane lengths allow is refused naming the fi
   ]);
   const local = await post('/leads', { ...fittingLead(), email: `${'a'.repeat(65)}@example.com` });
   expect((await json(local)).problems).toEqual(['email: expected at most 64 characters before the @ (RFC 5321)']);
+  // A NUL reached PostgreSQL and answered 500 (found by test/intakeFuzz.test.ts); a line break in a name would reach subjects.
+  const control = await post('/leads', { ...fittingLead(), firstName: 'Dana\u0000', company: 'Acme\r\nBcc: x@evil.example', fields: { note: 'a\u0000b', lines: 'two\nlines' } });
+  expect((await json(control)).problems).toEqual([
+    'firstName: expected one line of text, without control characters',
+    'company: expected one line of text, without control characters',
+    'fields.note: expected text without NUL characters',
+  ]);
   const began = Date.now();
   const huge = await post('/leads', { ...fittingLead(), fields: { blob: 'x'.repeat(20 * 1024 * 1024) } });
   expect(huge.status).toBe(413);
