@@ -74,7 +74,7 @@ program
   .addOption(new Option('--public-port <port>', 'serve the public face (unsubscribe pages, signed webhooks, inbound SMS) on this port of its own, and only the private API on --port').argParser(port))
   .option('--public-host <host>', 'address the public face listens on', '0.0.0.0')
   .addOption(removedConfigOption())
-  .addHelpText('after', `${ACTIVE_CONFIG_HELP}\nThe intake reads the active version at start and again at most every 5 s, so a\n\`config apply\` reaches new leads within 5 s without a restart.\n\nExpose only the public face to the internet: with --public-port it has a port of its own.`)
+  .addHelpText('after', `${ACTIVE_CONFIG_HELP}\nThe intake reads the active version at start and again at most every 5 s, so a\n\`config apply\` reaches new leads within 5 s without a restart; SIGHUP reads it at once.\nA version it cannot read leaves the last good one in force (and says so on stderr).\n\nExpose only the public face to the internet: with --public-port it has a port of its own.`)
   .action(async (opts: { port: number; host: string; publicPort?: number; publicHost: string; config?: string }) => {
     refuseConfigOption('intake', opts.config);
     linkKeys();
@@ -83,7 +83,19 @@ program
       // re-read at most every 5 s, so a `config apply` reaches new leads without a restart.
       const active = await activeConfig(store, undefined, actor('intake start'));
       await withClient(async (client, taskQueue) => {
-        const config = activeConfigCache(store, { initial: active });
+        const config = activeConfigCache(store, {
+          initial: active,
+          onError: (err, serving) => console.error(`intake: the active config could not be read again, so version ${serving.version} stays in force: ${err.message}`),
+        });
+        // An explicit reload: read the active version now rather than within 5 s.
+        const reload = () => {
+          config.reload();
+          config.get().then(
+            (now) => console.log(`intake: SIGHUP: ${describeActive(now)}`),
+            (err: Error) => console.error(`intake: SIGHUP: ${err.message}`),
+          );
+        };
+        process.on('SIGHUP', reload);
         const split = opts.publicPort !== undefined;
         const listeners: { face: IntakeFace; host: string; port: number }[] = [{ face: split ? 'private' : 'both', host: opts.host, port: opts.port }];
         if (split) listeners.push({ face: 'public', host: opts.publicHost, port: opts.publicPort! });
@@ -94,6 +106,7 @@ program
         }
         console.log(`intake: store ${store.url}, ${describeActive(active)}`);
         await new Promise<void>((resolve) => process.once('SIGINT', resolve).once('SIGTERM', resolve));
+        process.off('SIGHUP', reload);
         await Promise.all(intakes.map((intake) => intake.close()));
       });
     });

@@ -106,24 +106,41 @@ export interface ActiveConfigCache {
  * For a long-running process (the intake): reading and validating the active version for every lead
  * would cost a query and a YAML parse each, so the version is re-read at most every `maxAgeMs` (5 s):
  * a `config apply` reaches new leads within that, and validation runs again only when the version
- * number changed. Concurrent callers share one read; a failed read is not cached.
+ * number changed. Concurrent callers share one read. A failed read is not cached; once a version has
+ * been read, a failed re-read keeps it in force (onError says why), so a store that is away for a
+ * moment or a version this code cannot read never stops new leads.
  */
 export function activeConfigCache(
   store: Store,
-  options: { fallbackFile?: string; maxAgeMs?: number; initial?: ActiveConfigResult; by?: string; now?: () => number } = {},
+  options: {
+    fallbackFile?: string;
+    maxAgeMs?: number;
+    initial?: ActiveConfigResult;
+    by?: string;
+    now?: () => number;
+    /** A re-read failed and `serving` stays in force; default: nothing is said. */
+    onError?: (err: Error, serving: ActiveConfigResult) => void;
+  } = {},
 ): ActiveConfigCache {
   const maxAgeMs = options.maxAgeMs ?? 5_000;
   const now = options.now ?? Date.now;
   let cached: { at: number; value: Promise<ActiveConfigResult> } | undefined = options.initial && { at: now(), value: Promise.resolve(options.initial) };
   let last: ActiveConfigResult | undefined = options.initial;
   const read = async (): Promise<ActiveConfigResult> => {
-    const active = await store.activeConfig();
-    if (active && last && active.version === last.version) return { ...last, source: 'store', activatedAt: active.activatedAt };
-    const result = active
-      ? { config: parseStored(active.version, active.source, true), version: active.version, source: 'store' as const, activatedAt: active.activatedAt }
-      : await activeConfig(store, options.fallbackFile, options.by);
-    last = result;
-    return result;
+    try {
+      const active = await store.activeConfig();
+      if (active && last && active.version === last.version) return { ...last, source: 'store', activatedAt: active.activatedAt };
+      const result = active
+        ? { config: parseStored(active.version, active.source, true), version: active.version, source: 'store' as const, activatedAt: active.activatedAt }
+        : await activeConfig(store, options.fallbackFile, options.by);
+      last = result;
+      return result;
+    } catch (err) {
+      // The store away for a moment, or a version this code cannot read: the last good one serves on.
+      if (!last) throw err;
+      options.onError?.(err as Error, last);
+      return last;
+    }
   };
   return {
     get() {

@@ -272,4 +272,28 @@ describe('activeConfig and its cache', () => {
     cache.reload();
     expect((await cache.get()).config.templates).toHaveProperty('nurture-habits-v2');
   });
+
+  test('a re-read that fails (the store away, a version this code cannot read) keeps the last good version in force, and says why', async () => {
+    const store = memoryStore();
+    await applyConfigFile(store, v1File, 'a');
+    let clock = 0;
+    const errors: string[] = [];
+    const cache = activeConfigCache(store, { maxAgeMs: 200, now: () => clock, onError: (err, serving) => errors.push(`${serving.version}: ${err.message}`) });
+    expect((await cache.get()).version).toBe(1);
+    const activeConfig = store.activeConfig;
+    store.activeConfig = async () => {
+      throw new Error('connection refused');
+    };
+    clock = 200;
+    expect((await cache.get()).version).toBe(1);
+    store.activeConfig = activeConfig;
+    // Stored by something that did not validate it: the intake must not stop taking leads.
+    await store.applyConfig({ source: 'sender: [unclosed', config: {}, by: 'a' });
+    clock = 400;
+    expect((await cache.get()).version).toBe(1);
+    expect(errors).toEqual(['1: connection refused', expect.stringMatching(/^1: config version 2 \(the active one; .*\) is not valid/)]);
+    await applyConfigFile(store, v2File, 'a');
+    cache.reload();
+    expect((await cache.get()).version).toBe(3);
+  });
 });

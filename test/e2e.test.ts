@@ -257,6 +257,12 @@ test('pipewright intake with --public-port serves the private API and the public
     const token = encodeURIComponent(signUnsubscribe({ journeyId: `lead-${lead.email}`, email: lead.email }));
     expect((await at(privatePort, `/unsubscribe?lead=${token}`)).status).toBe(404);
     expect((await at(publicPort, `/unsubscribe?lead=${token}`)).status).toBe(200);
+
+    // SIGHUP re-reads the active config at once; without a handler it would end the process.
+    intake.child.kill('SIGHUP');
+    for (const until = Date.now() + 20_000; !/intake: SIGHUP: config version \d+ active/.test(intake.output()) && Date.now() < until; ) await new Promise((r) => setTimeout(r, 100));
+    expect(intake.output()).toMatch(/intake: SIGHUP: config version \d+ active/);
+    expect((await addLeadAt(privatePort)).status).toBe(200);
   } finally {
     await stop(intake.child);
   }
