@@ -41,7 +41,12 @@ program
     '--config <file>',
     'apply this config file as the active version at start (as `pipewright config apply`); without it the active version stays, and a new store starts on PIPEWRIGHT_CONFIG or the example',
   )
-  .action(async (opts: { data: string; port: number; uiPort: number; smtpPort: number; intakePort: number; storePort: number; config?: string }) => {
+  .option(
+    '--cluster',
+    'run on a local Temporal cluster instead of the dev server: the real temporal-server on a throwaway PostgreSQL (Debian\'s postgresql package), several history shards, SQL visibility; built with Go on first use (about 4 minutes). Its journeys and the store end when it stops; no Web UI. Ignores --port and --ui-port',
+  )
+  .addOption(new Option('--shards <n>', 'history shards of the --cluster server').default(4).argParser(positive))
+  .action(async (opts: { data: string; port: number; uiPort: number; smtpPort: number; intakePort: number; storePort: number; config?: string; cluster?: boolean; shards: number }) => {
     // Checked before the slow start: a broken file is reported at once.
     if (opts.config) loadConfig(opts.config);
     // Loaded here: the worker SDK is heavy, and every other command would pay for it at start.
@@ -55,6 +60,7 @@ program
       storePort: opts.storePort,
       configFile: opts.config,
       taskQueue: temporalSettings().taskQueue,
+      ...(opts.cluster && { cluster: { shards: opts.shards } }),
     });
   });
 
@@ -267,9 +273,15 @@ program
 program
   .command('servers')
   .description('find, download or build the Temporal dev server and time-skipping test server; print their paths')
-  .action(async () => {
+  .option('--cluster', 'also find or build what `dev --cluster` runs: temporal-server, temporal-sql-tool (Go) and the server module with its schemas')
+  .action(async (opts: { cluster?: boolean }) => {
     for (const kind of ['dev-server', 'test-server'] as const) {
       console.log(`${kind}: ${await ensureServer(kind, (line) => console.error(line))}`);
+    }
+    if (opts.cluster) {
+      const { ensureClusterServers } = await import('./clusterServers');
+      const tools = await ensureClusterServers((line) => console.error(line));
+      console.log(`temporal-server: ${tools.server}\ntemporal-sql-tool: ${tools.sqlTool}\nserver module: ${tools.moduleDir}`);
     }
   });
 

@@ -12,3 +12,24 @@ export function freePort(): Promise<number> {
     });
   });
 }
+
+/**
+ * A port free on 127.0.0.1 below `limit`, for servers that cannot store a larger one: the Temporal
+ * server keeps its membership ports in a smallint column, and the kernel hands out ephemeral ports
+ * from 32768 up. Tries random ports from 10000 until one binds.
+ */
+export async function freePortBelow(limit: number): Promise<number> {
+  for (let attempt = 0; attempt < 50; attempt++) {
+    const port = 10_000 + Math.floor(Math.random() * (limit - 10_000));
+    if (await canBind(port)) return port;
+  }
+  throw new Error(`no free port between 10000 and ${limit} on 127.0.0.1 after 50 tries`);
+}
+
+function canBind(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}

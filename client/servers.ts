@@ -24,7 +24,7 @@ interface ServerSpec {
   howToInstall: (cache: string) => string;
 }
 
-type Log = (line: string) => void;
+export type Log = (line: string) => void;
 
 export function cacheDir(): string {
   return process.env.PIPEWRIGHT_CACHE_DIR || join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'pipewright');
@@ -140,11 +140,11 @@ function remember(kind: ServerKind, path: string): string {
   return path;
 }
 
-function firstLine(err: unknown): string {
+export function firstLine(err: unknown): string {
   return String((err as Error)?.message ?? err).split('\n')[0]!;
 }
 
-function isExecutable(path: string): boolean {
+export function isExecutable(path: string): boolean {
   try {
     accessSync(path, constants.X_OK);
     return statSync(path).isFile();
@@ -153,7 +153,7 @@ function isExecutable(path: string): boolean {
   }
 }
 
-function findOnPath(name: string): string | undefined {
+export function findOnPath(name: string): string | undefined {
   return (process.env.PATH ?? '')
     .split(delimiter)
     .filter(Boolean)
@@ -232,7 +232,7 @@ async function buildTestServer(cache: string, log: Log): Promise<void> {
 }
 
 /** Runs a long install step, saying every 20 seconds that it is still going. */
-function run(command: string, args: string[], env: NodeJS.ProcessEnv, what: string, log: Log): Promise<void> {
+export function run(command: string, args: string[], env: NodeJS.ProcessEnv, what: string, log: Log): Promise<void> {
   const started = Date.now();
   log(`${what}...`);
   return new Promise((resolve, reject) => {

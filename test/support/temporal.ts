@@ -35,7 +35,8 @@ export function bundleWorkflows(): Promise<WorkflowBundleWithSourceMap> {
   return bundleWorkflowCode({ workflowsPath: workflowsPath(), logger: new DefaultLogger('WARN') });
 }
 
-export function testWorker(env: TestWorkflowEnvironment, bundle: WorkflowBundleWithSourceMap, sink: MailSink, store: Store, taskQueue: string, sms?: SmsSender) {
+/** A worker on `env`: the SDK's test environments, or a cluster's connections (client/cluster.ts). */
+export function testWorker(env: Pick<TestWorkflowEnvironment, 'client' | 'nativeConnection' | 'namespace'>, bundle: WorkflowBundleWithSourceMap, sink: MailSink, store: Store, taskQueue: string, sms?: SmsSender) {
   return createWorker({
     connection: env.nativeConnection,
     namespace: env.namespace,
