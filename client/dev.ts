@@ -142,7 +142,7 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     log('  npx pipewright lead list --stage working');
     log('  npx pipewright contact show dana@northwind-mfg.example');
     log('  npx pipewright rep list');
-    log(`  curl -X POST -H 'content-type: application/json' -d @config/examples/leads/nurture.json http://127.0.0.1:${options.intakePort}/leads`);
+    log(`  curl -X POST -H "Authorization: Bearer $(cat ${apiKeyFile})" -H 'content-type: application/json' -d @config/examples/leads/nurture.json http://127.0.0.1:${options.intakePort}/leads`);
     log(options.cluster ? 'Ctrl-C stops everything, the cluster and its PostgreSQL included; their journeys end with them.' : 'Ctrl-C stops everything; journeys in flight resume on the next start.');
     // The SDK's runtime turns SIGINT/SIGTERM into a graceful worker shutdown; run() then returns.
     await worker.run();
