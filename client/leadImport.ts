@@ -478,10 +478,12 @@ export async function importLeads(options: ImportOptions): Promise<ImportSummary
   /** Where this lead stands; throws what Temporal or the store threw. */
   const journeyFor = async (lead: Lead): Promise<Outcome> => {
     // An unsubscribed or bounced contact gets no new journey at all: an import is a marketing list.
-    if (await store.suppressionFor(lead.email, 'email')) return 'suppressed';
-    if (dryRun || !options.config) return (await hasJourney(client, lead)) ? 'alreadyRunning' : 'started';
-    const { started } = await addLead(client, store, taskQueue, options.config, lead, options.configVersion);
-    return started ? 'started' : 'alreadyRunning';
+    if (dryRun || !options.config) {
+      if (await store.suppressionFor(lead.email, 'email')) return 'suppressed';
+      return (await hasJourney(client, lead)) ? 'alreadyRunning' : 'started';
+    }
+    const { started, suppressed } = await addLead(client, store, taskQueue, options.config, lead, options.configVersion, { skipSuppressed: true });
+    return suppressed ? 'suppressed' : started ? 'started' : 'alreadyRunning';
   };
 
   const rejected = await RejectedRows.open(rejectedFile, plan.header, bom);

@@ -35,13 +35,26 @@ export function parseLead(data: unknown, subject = 'lead'): Lead {
   return parseOrThrow(LeadSchema, data, subject);
 }
 
-/** Records the contact and starts the journey of a validated lead, following this config snapshot. */
-export async function addLead(client: Client, store: Store, taskQueue: string, config: Config, lead: Lead, configVersion?: number): Promise<AddedLead> {
+/**
+ * Records the contact and starts the journey of a validated lead, following this config snapshot.
+ * With `skipSuppressed` (a list import: a marketing list), a contact suppressed for e-mail gets no
+ * journey and is not recorded; `suppressed` then says why nothing started.
+ */
+export async function addLead(
+  client: Client,
+  store: Store,
+  taskQueue: string,
+  config: Config,
+  lead: Lead,
+  configVersion?: number,
+  { skipSuppressed = false }: { skipSuppressed?: boolean } = {},
+): Promise<AddedLead> {
   const leadId = leadJourneyId(lead);
   const input: JourneyInput = { version: JOURNEY_VERSION, lead, config, ...(configVersion !== undefined && { configVersion }) };
-  await store.upsertContact(lead);
   const suppression = await store.suppressionFor(lead.email, 'email');
   const suppressed = suppression && describeSuppression(suppression);
+  if (suppressed && skipSuppressed) return { leadId, started: false, suppressed };
+  await store.upsertContact(lead);
   try {
     await client.workflow.start('leadJourney', {
       workflowId: leadId,
