@@ -1,42 +1,41 @@
 // `npm run bench`: how fast a burst of leads reaches the reps' inboxes and how soon a rep hears of a
-// lead at a steady pace, on the Temporal dev server. The burst is printed beside a baseline measured
-// in the same run on the same server: as many bare workflows that each run one no-op activity,
-// started with the same concurrency, until all have completed (the engine's own ceiling for that
-// shape), so a busier or slower machine shifts both alike.
+// lead at a steady pace. The burst is printed beside a baseline measured in the same run on the same
+// server: as many bare workflows that each run one no-op activity, started with the same
+// concurrency, until all have completed (the engine's own ceiling for that shape), so a busier or
+// slower machine shifts both alike. With --server cluster it runs on the dev server and on the local
+// cluster (one worker, then two) in one run and prints them side by side (bench/leadRun.ts).
 //
 // Only Pipewright's public entry points are used (addLead, createWorker, startDevServer,
-// startMailSink, the store), so the bench does not depend on how a journey routes its lead: a rep's
-// notice is the first e-mail about the lead (naming its address, not sent to it) that is the
-// assignment notice (Message-ID "<lead-...assigned@...>", or a "New ... lead" subject).
+// startLocalCluster, startMailSink, the store), so the bench does not depend on how a journey routes
+// its lead: a rep's notice is the first e-mail about the lead (naming its address, not sent to it)
+// that is the assignment notice (Message-ID "<lead-...assigned@...>", or a "New ... lead" subject).
+import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Command, Option } from 'commander';
-import { bundleWorkflowCode, DefaultLogger, Runtime, Worker } from '@temporalio/worker';
-import { addLead } from '../client/leads';
-import { startMailSink, type ReceivedMail } from '../client/mailSink';
+import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
+import { startLocalCluster } from '../client/cluster';
+import { withClient } from '../client/localPostgres';
+import { startMailSink } from '../client/mailSink';
 import { packageRoot } from '../client/paths';
-import { startDevServer } from '../client/servers';
 import { loadConfig } from '../config/load';
-import type { Lead } from '../config/lead';
 import type { Config } from '../config/schema';
 import { openStore } from '../store';
 import { startEmbeddedStore } from '../store/embedded';
-import { createWorker } from '../worker/worker';
 import { LINK_SECRETS_ENV, newLinkSecret, parseLinkKeys, useLinkKeys } from '../activities/signedLinks';
-import { burst, findServerPid, machineLoad, mib, ms, onInterrupt, processCpuMs, positiveInt, rateList, SERVER_LOG, sleep, summary, waitForCount } from './measure';
+import { clusterBenchServer, devBenchServer } from './benchServers';
+import { DRAIN_TARGET, NoticeTracker, P99_TARGET_MS, P99_TARGET_RATE, printRun, runLeads, type RunResult, type RunSettings } from './leadRun';
+import { kib, machineLoad, mib, ms, onInterrupt, positiveInt, rateList } from './measure';
 import { saveProfile, startProfile } from './profile';
-import type { BenchActivities } from './workflows';
-
-const DRAIN_TARGET = 0.7;
-const P99_TARGET_MS = 500;
-const P99_TARGET_RATE = 20;
 
 const program = new Command('npm run bench --')
-  .description('Benchmark Pipewright on a fresh Temporal dev server (SQLite in WAL mode), the embedded store (PGlite) and a local SMTP sink, with the worker in this process.')
+  .description('Benchmark Pipewright on a fresh Temporal dev server (SQLite in WAL mode), the embedded store (PGlite) and a local SMTP sink, with the worker in this process; or, with --server cluster, compare it with the local cluster.')
+  .addOption(new Option('--server <kind>', 'dev: the dev server alone; cluster: the dev server, then the local cluster (temporal-server on PostgreSQL, as `pipewright dev --cluster`) with one worker and with two, side by side').choices(['dev', 'cluster']).default('dev'))
+  .option('--shards <n>', 'history shards of the local cluster (--server cluster)', positiveInt, 4)
   .option('--leads <n>', 'size of the burst: leads, and as many baseline workflows', positiveInt, 500)
   .option('--concurrency <n>', 'starts in flight at once, for the baseline and the leads alike', positiveInt, 32)
-  .addOption(new Option('--rates <list>', 'steady phases, in leads per second, comma-separated').argParser(rateList).default([20, 50], '20,50'))
+  .addOption(new Option('--rates <list>', 'steady phases, in leads per second, comma-separated (default: 20,50; with --server cluster: 20)').argParser(rateList))
   .option('--seconds <n>', 'length of each steady phase, in seconds', positiveInt, 30)
   .option('--patience <s>', 'give up waiting for rep notices after this many seconds without a new one', positiveInt, 60)
   .addOption(new Option('--config <file>', 'the config file the leads follow').default(join(packageRoot(), 'config', 'examples', 'default.yaml'), 'config/examples/default.yaml'))
@@ -50,19 +49,27 @@ What it prints:
   1. baseline: N bare workflows that each run one no-op activity, started with --concurrency in flight,
      drained per second until all have completed (the engine's own ceiling for that shape);
   2. N leads added the same way, drained per second until every rep notice reached the SMTP sink,
-     and the ratio of the two;
+     and the ratio of the two; the CPU each lead cost the Temporal server, PostgreSQL and the
+     workers, and what it wrote to the server's persistence (SQLite file growth; on the cluster
+     also PostgreSQL's transactions, rows and WAL), less what the idle server writes;
   3. for each steady rate, the time from adding a lead to its rep notice arriving at the sink,
      p50 / p99 / max, each phase after the previous one's notices have all arrived.
 A rep notice is the first e-mail that names the lead's address and is not sent to the lead.
+
+With --server cluster the store is on the cluster's PostgreSQL in all three runs (a database each),
+so only Temporal differs; the two-worker run adds a \`pipewright worker\` process (bench/workerProcess.ts)
+and is compared with the one-worker run's baseline. It needs what \`pipewright dev --cluster\` needs.
 
 Targets on the 2-core machine: drain >= ${DRAIN_TARGET} of the baseline's; p99 <= ${P99_TARGET_MS} ms at ${P99_TARGET_RATE} leads/s.
 Run one bench at a time, on an otherwise idle machine: other work skews every figure.`,
   );
 
 interface Options {
+  server: 'dev' | 'cluster';
+  shards: number;
   leads: number;
   concurrency: number;
-  rates: number[];
+  rates?: number[];
   seconds: number;
   patience: number;
   config: string;
@@ -70,10 +77,6 @@ interface Options {
   scale?: number;
   cpuProfile?: string;
 }
-
-const taskQueue = 'bench';
-const baselineQueue = 'bench-baseline';
-const LEAD_ADDRESS = /bench-[a-z0-9]+-\d+@acme-\d+\.example/g;
 
 /**
  * The config with every rep's cap of open leads raised: the bench measures the engine, not the
@@ -90,21 +93,6 @@ function withRepCap(config: Config, cap: number): { config: Config; was?: number
   };
 }
 
-/** The rep's notice of an assignment, as opposed to reminders, escalations and other team mail. */
-const isAssignmentNotice = (mail: ReceivedMail) => /\.assigned@/.test(mail.messageId ?? '') || /^New \w+ lead/.test(mail.subject);
-
-let serial = 0;
-/** A lead the example config sends to a rep: inbound, and inside the ideal customer profile (fit grade A). */
-const lead = (phase: string): Lead => ({
-  email: `bench-${phase}-${++serial}@acme-${serial}.example`,
-  firstName: 'Bench',
-  company: `Acme ${serial}`,
-  industry: 'software',
-  region: 'kr',
-  employees: 50,
-  source: 'inbound',
-});
-
 async function main(options: Options): Promise<void> {
   if (options.scale !== undefined) {
     const { runScale, SCALE_DEFAULTS } = await import('./scale');
@@ -112,169 +100,172 @@ async function main(options: Options): Promise<void> {
   }
   Runtime.install({ logger: new DefaultLogger('WARN') });
   const capped = withRepCap(loadConfig(options.config), options.repCap);
-  const config = capped.config;
   if (capped.was !== undefined) console.log(`Reps may hold ${options.repCap} open leads in this bench (the config says ${capped.was}): full pools would queue the bench's leads`);
   const loadAtStart = await machineLoad();
   console.log(`Machine: ${loadAtStart}`);
+  // The bench's e-mails are never clicked: a key of its own when none is set (in the environment,
+  // so a worker process of the cluster run signs with it too).
+  process.env[LINK_SECRETS_ENV] ??= newLinkSecret('bench');
+  useLinkKeys(parseLinkKeys(process.env[LINK_SECRETS_ENV]));
   const dataDir = mkdtempSync(join(tmpdir(), 'pipewright-bench-'));
-  // The same storage `pipewright dev` uses: a SQLite file in WAL mode.
-  const env = await startDevServer({ dbFilename: join(dataDir, 'temporal.sqlite'), log: SERVER_LOG }, console.error);
-  const serverPid = findServerPid(join(dataDir, 'temporal.sqlite'));
-  /** CPU used so far by the dev server, and by this process (worker, client, store, mail sink) on all its threads, in ms. */
-  const cpu = () => {
-    const own = process.cpuUsage();
-    return { server: serverPid ? processCpuMs(serverPid) : NaN, bench: (own.user + own.system) / 1000 };
+  const cleanups: Array<() => Promise<unknown>> = [async () => rmSync(dataDir, { recursive: true, force: true })];
+  const cleanUp = async () => {
+    for (let step = cleanups.pop(); step; step = cleanups.pop()) await step().catch((err: unknown) => console.error(err));
   };
-  const cpuPer = (before: ReturnType<typeof cpu>, n: number) => {
-    const after = cpu();
-    return { server: (after.server - before.server) / n, bench: (after.bench - before.bench) / n };
-  };
-  onInterrupt(async () => {
-    await env.teardown();
-    rmSync(dataDir, { recursive: true, force: true });
-  });
+  const releaseInterrupt = onInterrupt(cleanUp);
+  try {
+    const notices = new NoticeTracker();
+    const sink = await startMailSink({ onMessage: notices.onMessage });
+    cleanups.push(() => sink.close());
+    const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
+    const common = { config: capped.config, notices, workflowBundle, mailer: sink.mailer({ pooled: true }), ...pick(options, 'leads', 'concurrency', 'seconds', 'patience') };
+    const stopProfile = options.cpuProfile ? await startProfile() : undefined;
 
-  /** When each lead's rep notice arrived; any other mail about a bench lead is counted apart. */
-  const notifiedAt = new Map<string, number>();
-  let otherTeamMail = 0;
-  const onMessage = (mail: ReceivedMail) => {
-    const at = Date.now();
-    const named = new Set(`${mail.subject}\n${mail.text}`.match(LEAD_ADDRESS) ?? []);
-    for (const address of named) {
-      if (mail.to.includes(address)) continue;
-      if (!notifiedAt.has(address) && isAssignmentNotice(mail)) notifiedAt.set(address, at);
-      else otherTeamMail++;
+    if (options.server === 'dev') {
+      const server = await devBenchServer(dataDir);
+      cleanups.push(() => server.stop());
+      // The store `pipewright dev` runs: PGlite behind a local port.
+      const embedded = await startEmbeddedStore({ dataDir: join(dataDir, 'store'), port: 0 });
+      cleanups.push(() => embedded.close());
+      const store = await openStore(embedded.url);
+      cleanups.push(() => store.close());
+      const run = await runLeads({ ...common, name: 'dev server', server, store, tag: 'dev', baseline: true, extraWorkerPids: [], rates: options.rates ?? [20, 50] });
+      printRun(run, run.baseline!, 'dev server on SQLite/WAL, store in PGlite', options.patience);
+    } else {
+      const runs = await compareOnCluster(options, common, sink.url, dataDir, cleanups);
+      printComparison(runs);
     }
-  };
-  const sink = await startMailSink({ onMessage });
-  // The store `pipewright dev` runs: PGlite behind a local port.
-  const embedded = await startEmbeddedStore({ dataDir: join(dataDir, 'store'), port: 0 });
-  const store = await openStore(embedded.url);
-  const workflowBundle = await bundleWorkflowCode({ workflowsPath: require.resolve('./workflows'), logger: new DefaultLogger('WARN') });
-  const { leads, concurrency, rates, seconds, patience } = options;
-
-  // 1. Baseline: a worker with the SDK's defaults, as createWorker makes it, and one no-op activity.
-  let noopsRun = 0;
-  const baselineActivities: Pick<BenchActivities, 'benchNoop'> = {
-    benchNoop: async () => {
-      noopsRun++;
-    },
-  };
-  const baselineWorker = await Worker.create({
-    connection: env.nativeConnection,
-    namespace: env.namespace,
-    taskQueue: baselineQueue,
-    workflowBundle,
-    activities: baselineActivities,
-  });
-  console.log(`\n1. Baseline: ${leads} workflows of one no-op activity, ${concurrency} starts in flight, until all complete`);
-  const baseline = await baselineWorker.runUntil(async () => {
-    const startedAt = Date.now();
-    const cpuAtStart = cpu();
-    const starts = await burst('baseline started', leads, concurrency, (i) =>
-      env.client.workflow.start('benchOneActivity', { workflowId: `baseline-${i}`, taskQueue: baselineQueue }),
-    );
-    await waitForCount('baseline activities run', leads, () => noopsRun, patience * 1000);
-    const completedQuery = `WorkflowType = "benchOneActivity" AND ExecutionStatus = "Completed"`;
-    const completed = await waitForCount('baseline completed', leads, async () => (await env.client.workflow.count(completedQuery)).count, patience * 1000, 250);
-    let lastClose = 0;
-    for await (const wf of env.client.workflow.list({ query: completedQuery })) lastClose = Math.max(lastClose, wf.closeTime?.getTime() ?? 0);
-    const drainSeconds = (lastClose - startedAt) / 1000;
-    return { starts, completed, drainSeconds, drain: completed / drainSeconds, cpu: cpuPer(cpuAtStart, leads) };
-  });
-
-  // The bench's e-mails are never clicked: a key of its own when none is set.
-  if (!process.env[LINK_SECRETS_ENV]) useLinkKeys(parseLinkKeys(newLinkSecret('bench')));
-  const worker = await createWorker({
-    connection: env.nativeConnection,
-    namespace: env.namespace,
-    taskQueue,
-    client: env.client,
-    mailer: sink.mailer({ pooled: true }),
-    store,
-    workflowBundle,
-  });
-  const cacheSize = worker.options.maxCachedWorkflows;
-
-  const stopProfile = options.cpuProfile ? await startProfile() : undefined;
-  const results = await worker.runUntil(async () => {
-    // 2. The same number of leads, until every rep's notice has reached the SMTP sink.
-    console.log(`\n2. Burst: ${leads} leads, ${concurrency} adds in flight, until every rep notice reached the SMTP sink`);
-    const burstLeads: string[] = [];
-    const startedAt = Date.now();
-    const cpuAtStart = cpu();
-    const adds = await burst('leads added', leads, concurrency, async () => {
-      const l = lead('burst');
-      burstLeads.push(l.email);
-      await addLead(env.client, store, taskQueue, config, l);
-    });
-    const notified = await waitForCount('rep notices at the sink', leads, () => burstLeads.filter((e) => notifiedAt.has(e)).length, patience * 1000);
-    const lastNotice = Math.max(...burstLeads.map((e) => notifiedAt.get(e) ?? 0));
-    const drainSeconds = (lastNotice - startedAt) / 1000;
-    const burstResult = { adds, notified, drainSeconds, drain: notified / drainSeconds, otherMail: otherTeamMail, cpu: cpuPer(cpuAtStart, leads) };
-
-    // 3. Steady phases, each after the previous one's journeys have all reached their reps.
-    const steady = [];
-    for (const rate of rates) {
-      console.log(`\n3. Steady: ${rate} leads/s for ${seconds} s, time from add to the rep's notice at the SMTP sink`);
-      const total = Math.round(rate * seconds);
-      const addedAt = new Map<string, number>();
-      const addTook: number[] = [];
-      const bar = waitForCount('leads added', total, () => addTook.length, Number.MAX_SAFE_INTEGER, 250);
-      const mailBefore = otherTeamMail;
-      const phaseStart = performance.now();
-      const pending: Promise<unknown>[] = [];
-      for (let i = 0; i < total; i++) {
-        // Each add is due at its own slot, so a slow add never pushes the schedule back.
-        const wait = phaseStart + (i * 1000) / rate - performance.now();
-        if (wait > 0) await sleep(wait);
-        const l = lead(`steady${rate}`);
-        const t = Date.now();
-        addedAt.set(l.email, t);
-        pending.push(addLead(env.client, store, taskQueue, config, l).then(() => addTook.push(Date.now() - t)));
-      }
-      await Promise.all(pending);
-      const achieved = total / ((performance.now() - phaseStart) / 1000);
-      await bar;
-      const emails = [...addedAt.keys()];
-      await waitForCount('rep notices at the sink', total, () => emails.filter((e) => notifiedAt.has(e)).length, patience * 1000);
-      const latencies = emails.filter((e) => notifiedAt.has(e)).map((e) => notifiedAt.get(e)! - addedAt.get(e)!);
-      steady.push({ rate, total, achieved, latency: summary(latencies), add: summary(addTook), otherMail: otherTeamMail - mailBefore });
-    }
-    return { burst: burstResult, steady };
-  });
-
-  const profile = stopProfile && (await stopProfile());
-  const b = results.burst;
-  const ratio = b.drain / baseline.drain;
-  const verdict = (ok: boolean) => (ok ? 'met' : 'MISSED');
-  console.log(`\nResults (dev server on SQLite/WAL; worker in this bench process, workflow cache ${cacheSize}; ${leads} per burst, ${concurrency} in flight)`);
-  console.log(`  baseline: workflows started        ${baseline.starts.perSecond.toFixed(1)}/s`);
-  console.log(`  baseline: drained (all completed)  ${baseline.drain.toFixed(1)}/s  (${baseline.completed}/${leads} in ${baseline.drainSeconds.toFixed(1)} s)`);
-  console.log(`  leads: added                       ${b.adds.perSecond.toFixed(1)}/s`);
-  console.log(`  leads: drained (rep notified)      ${b.drain.toFixed(1)}/s  (${b.notified}/${leads} in ${b.drainSeconds.toFixed(1)} s)`);
-  console.log(`  drain / baseline                   ${ratio.toFixed(2)}  (target >= ${DRAIN_TARGET}: ${verdict(ratio >= DRAIN_TARGET && b.notified === leads)})`);
-  const perItem = (c: { server: number; bench: number }) => `dev server ${c.server.toFixed(1)} ms, bench process ${c.bench.toFixed(1)} ms`;
-  console.log(`  CPU per baseline workflow          ${perItem(baseline.cpu)}`);
-  console.log(`  CPU per lead (to its rep notice)   ${perItem(b.cpu)}  (${(b.cpu.server / baseline.cpu.server).toFixed(1)}x and ${(b.cpu.bench / baseline.cpu.bench).toFixed(1)}x the baseline's)`);
-  for (const s of results.steady) {
-    const target = s.rate === P99_TARGET_RATE ? `  (target p99 <= ${P99_TARGET_MS} ms: ${verdict(s.latency.p99 <= P99_TARGET_MS && s.latency.n === s.total)})` : '';
-    console.log(`  steady ${`${s.rate}/s`.padEnd(6)} add -> rep notice   p50 ${ms(s.latency.p50)}, p99 ${ms(s.latency.p99)}, max ${ms(s.latency.max)}${target}`);
-    console.log(`  ${''.padEnd(34)} ${s.latency.n}/${s.total} notified; adds at ${s.achieved.toFixed(1)}/s, each took p50 ${ms(s.add.p50)}, p99 ${ms(s.add.p99)}`);
-    if (s.latency.n < s.total) console.log(`  WARNING: ${s.total - s.latency.n} leads of the ${s.rate}/s phase had no rep notice ${patience} s after the last one`);
+    console.log(`  bench process peak RSS              ${mib(process.resourceUsage().maxRSS * 1024)} (client, worker, mail sink${options.server === 'dev' ? ' and PGlite' : ''} together)`);
+    console.log(`  machine before the start             ${loadAtStart}`);
+    const profile = stopProfile && (await stopProfile());
+    if (profile) console.log(`\nMain thread of the bench process, by package (profile in ${options.cpuProfile}):\n${saveProfile(profile, options.cpuProfile!).map((l) => `  ${l}`).join('\n')}`);
+  } finally {
+    releaseInterrupt();
+    await cleanUp();
   }
-  const laterMail = b.otherMail + results.steady.reduce((n, s) => n + s.otherMail, 0);
-  if (laterMail) console.log(`  other team mail about bench leads   ${laterMail} (SLA reminders, escalations, queued-lead notices...), sent during the run`);
-  console.log(`  bench process peak RSS              ${mib(process.resourceUsage().maxRSS * 1024)} (client, worker, mail sink and PGlite together)`);
-  if (b.notified < leads) console.log(`  WARNING: ${leads - b.notified} burst leads had no rep notice ${patience} s after the last one`);
-  console.log(`  machine before the start             ${loadAtStart}`);
-  if (profile) console.log(`\nMain thread of the bench process, by package (profile in ${options.cpuProfile}):\n${saveProfile(profile, options.cpuProfile!).map((l) => `  ${l}`).join('\n')}`);
+}
 
-  await sink.close();
-  await store.close();
-  await embedded.close();
-  await env.teardown();
-  rmSync(dataDir, { recursive: true, force: true });
+const pick = <T, K extends keyof T>(o: T, ...keys: K[]) => Object.fromEntries(keys.map((k) => [k, o[k]])) as Pick<T, K>;
+
+type CommonSettings = Pick<RunSettings, 'config' | 'notices' | 'workflowBundle' | 'mailer' | 'leads' | 'concurrency' | 'seconds' | 'patience'>;
+interface ClusterComparison {
+  dev: RunResult;
+  one: RunResult;
+  two: RunResult;
+  /** CPU the idle cluster used beside the dev server's run, in cores. */
+  idleClusterCores: number;
+}
+
+/**
+ * The same bench three times in one run: on the dev server, then on the local cluster with one
+ * worker and with two (the bench's and a `pipewright worker` process). The store is a database of
+ * its own per run on the cluster's PostgreSQL every time, so only Temporal differs between them.
+ */
+async function compareOnCluster(options: Options, common: CommonSettings, smtpUrl: string, dataDir: string, cleanups: Array<() => Promise<unknown>>): Promise<ClusterComparison> {
+  const rates = options.rates ?? [P99_TARGET_RATE];
+  const cluster = await startLocalCluster({ shards: options.shards, log: (line) => console.error(line) });
+  cleanups.push(() => cluster.stop());
+  const storeOf = async (database: string) => {
+    await withClient(cluster.postgresUrl, (pg) => pg.query(`create database ${database}`));
+    const url = new URL(cluster.postgresUrl);
+    url.pathname = `/${database}`;
+    const store = await openStore(url.toString());
+    cleanups.push(() => store.close());
+    return { store, url: url.toString() };
+  };
+
+  const clusterServer = await clusterBenchServer(cluster);
+  cleanups.push(() => clusterServer.stop());
+  const devServer = await devBenchServer(dataDir, cluster.pids().postgres);
+  const clusterCpuBefore = clusterServer.cpu();
+  const devStarted = Date.now();
+  const dev = await runLeads({ ...common, name: 'dev server', server: devServer, store: (await storeOf('bench_dev')).store, tag: 'dev', baseline: true, extraWorkerPids: [], rates });
+  const idleClusterCores = (clusterServer.cpu().temporal - clusterCpuBefore.temporal) / (Date.now() - devStarted);
+  await devServer.stop();
+
+  const one = await runLeads({ ...common, name: 'cluster, 1 worker', server: clusterServer, store: (await storeOf('bench_cluster_one')).store, tag: 'one', baseline: true, extraWorkerPids: [], rates });
+
+  const twoStore = await storeOf('bench_cluster_two');
+  const worker = await startWorkerProcess({
+    TEMPORAL_ADDRESS: cluster.address,
+    TEMPORAL_NAMESPACE: cluster.namespace,
+    PIPEWRIGHT_TASK_QUEUE: 'bench-two',
+    PIPEWRIGHT_DATABASE_URL: twoStore.url,
+    PIPEWRIGHT_SMTP_URL: smtpUrl,
+  });
+  cleanups.push(() => stopProcess(worker));
+  const two = await runLeads({ ...common, name: 'cluster, 2 workers', server: clusterServer, store: twoStore.store, tag: 'two', baseline: false, extraWorkerPids: [worker.pid!], rates });
+  await stopProcess(worker);
+
+  printRun(dev, dev.baseline!, 'dev server on SQLite/WAL, store on PostgreSQL', options.patience);
+  printRun(one, one.baseline!, `local cluster, ${cluster.shards} shards on PostgreSQL, store on the same PostgreSQL`, options.patience);
+  printRun(two, one.baseline!, `local cluster, ${cluster.shards} shards on PostgreSQL, store on the same PostgreSQL`, options.patience);
+  return { dev, one, two, idleClusterCores };
+}
+/** `pipewright worker`'s code in a process of its own, resolved once it polls. */
+function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const child = spawn(process.execPath, [join(__dirname, 'workerProcess.js')], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let output = '';
+    const timer = setTimeout(() => reject(new Error(`the second worker did not poll within 120 s:\n${output}`)), 120_000);
+    const onData = (d: Buffer) => {
+      output += d;
+      if (/worker: polling task queue/.test(output)) {
+        clearTimeout(timer);
+        child.stdout.off('data', onData);
+        child.stderr.off('data', onData);
+        // Its warnings still reach the terminal.
+        child.stderr.pipe(process.stderr);
+        resolve(child);
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`the second worker exited with ${code}:\n${output}`));
+    });
+  });
+}
+
+function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+  return new Promise((resolve) => {
+    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    child.once('exit', () => {
+      clearTimeout(kill);
+      resolve();
+    });
+    child.kill('SIGTERM');
+  });
+}
+
+const ms1 = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : 'n/a');
+
+/** The three runs' figures side by side. */
+function printComparison({ dev, one, two, idleClusterCores }: ClusterComparison): void {
+  const runs = [dev, one, two];
+  const baselineOf = (run: RunResult) => (run === two ? one.baseline! : run.baseline!);
+  const rows: Array<[string, (run: RunResult) => string]> = [
+    ['baseline drained', (r) => `${baselineOf(r).drain.toFixed(1)}/s${r === two ? ' (1 worker)' : ''}`],
+    ['leads drained (ratio)', (r) => `${r.burst.drain.toFixed(1)}/s (${(r.burst.drain / baselineOf(r).drain).toFixed(2)})`],
+    ...(dev.steady.map((s, i) => [`steady ${s.rate}/s p50 / p99`, (r: RunResult) => `${ms(r.steady[i]!.latency.p50)} / ${ms(r.steady[i]!.latency.p99)}`]) as Array<[string, (run: RunResult) => string]>),
+    ['CPU/lead: Temporal server', (r) => ms1(r.burst.cpu.temporal)],
+    ['CPU/lead: PostgreSQL', (r) => ms1(r.burst.cpu.postgres)],
+    // The store does the same work in every run, so what the cluster's PostgreSQL spends beyond the dev run's is Temporal's.
+    ['  of it Temporal (vs dev)', (r) => (r === dev ? '-' : ms1(r.burst.cpu.postgres - dev.burst.cpu.postgres))],
+    ['CPU/lead: workers', (r) => ms1(r.burst.cpu.workers)],
+    ['Temporal on disk/lead', (r) => kib(r.burst.persistence.bytes)],
+    ['Temporal rows written/lead', (r) => (r.burst.persistence.rowsWritten === undefined ? 'in SQLite' : r.burst.persistence.rowsWritten.toFixed(1))],
+    ['Temporal transactions/lead', (r) => (r.burst.persistence.transactions === undefined ? 'in SQLite' : r.burst.persistence.transactions.toFixed(1))],
+    ['WAL/lead (all databases)', (r) => (r.burst.persistence.walBytes === undefined ? 'in SQLite' : kib(r.burst.persistence.walBytes))],
+  ];
+  const width = 24;
+  console.log(`\nSide by side, one run on this machine (${availableParallelism()} cores); the store is on the cluster's PostgreSQL in all three, so its CPU there is the store's alone in the dev server's run:`);
+  console.log(`  ${''.padEnd(28)}${runs.map((r) => r.name.padEnd(width)).join('')}`);
+  for (const [label, cell] of rows) console.log(`  ${label.padEnd(28)}${runs.map((r) => cell(r).padEnd(width)).join('')}`);
+  console.log(`  Transactions count reads too (PostgreSQL's xact_commit); rows written are inserted, updated and deleted rows; WAL covers the store's database as well.`);
+  console.log(`  The idle cluster used ${idleClusterCores.toFixed(2)} of a core beside the dev server's run.`);
 }
 
 main(program.parse().opts<Options>()).catch((err) => {

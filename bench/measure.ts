@@ -96,6 +96,32 @@ export function processCpuMs(pid: number): number {
   }
 }
 
+/**
+ * CPU time of a process and all its descendants, living or ended (an ended child's time is in its
+ * parent's cutime/cstime once reaped), in ms: PostgreSQL does its work in one child per connection.
+ */
+export function processTreeCpuMs(root: number): number {
+  const stats = new Map<number, { ppid: number; ms: number; reaped: number }>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const fields = readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ');
+      const ticks = (i: number) => Number(fields[i]) * 10;
+      stats.set(Number(entry), { ppid: Number(fields[1]), ms: ticks(11) + ticks(12), reaped: ticks(13) + ticks(14) });
+    } catch {
+      // The process ended while we looked.
+    }
+  }
+  if (!stats.has(root)) return NaN;
+  let total = 0;
+  const queue = [root];
+  for (let pid = queue.pop(); pid !== undefined; pid = queue.pop()) {
+    total += stats.get(pid)!.ms + stats.get(pid)!.reaped;
+    for (const [child, s] of stats) if (s.ppid === pid) queue.push(child);
+  }
+  return total;
+}
+
 /** Follows a process's RSS once a second, so a peak within a phase is seen (VmHWM covers its whole life). */
 export class RssSampler {
   private max = 0;

@@ -11,12 +11,11 @@ import { promisify } from 'node:util';
 import { Client, Connection } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { msToTs } from '@temporalio/common/lib/time';
-import { Client as PgClient } from 'pg';
 import { parse, stringify } from 'yaml';
 import { STAGE } from '../workflows/searchAttributes';
 import { ensureClusterServers, TEMPORAL_SERVER_VERSION, type ClusterServers } from './clusterServers';
 import { freePort, freePortBelow } from './freePort';
-import { startPostgres, type LocalPostgres } from './localPostgres';
+import { startPostgres, withClient, type LocalPostgres } from './localPostgres';
 import { watchParent, type Watchdog } from './parentWatchdog';
 import { missingSearchAttributes, registerSearchAttributes } from './searchAttributes';
 import type { Log } from './servers';
@@ -41,6 +40,8 @@ export interface LocalCluster {
   /** The PostgreSQL superuser's URL (no password: trust authentication on 127.0.0.1). */
   postgresUrl: string;
   shards: number;
+  /** The server's process (all four services run in it) and PostgreSQL's postmaster: for the bench's CPU figures. */
+  pids(): { server?: number; postgres?: number };
   /** Config and logs; deleted by stop(). */
   dataDir: string;
   stop(): Promise<void>;
@@ -92,6 +93,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       namespace,
       postgresUrl: postgres.url,
       shards,
+      pids: () => ({ server: server.pid, postgres: postgres.pid() }),
       dataDir,
       stop: unwind,
     };
@@ -116,13 +118,7 @@ function lastLines(file: string, n: number): string {
 
 /** The server's own role, as the server's docs set it up; superuser so the schema tool may create its databases. */
 async function createTemporalUser(url: string, password: string): Promise<void> {
-  const client = new PgClient(url);
-  await client.connect();
-  try {
-    await client.query(`create user temporal with password '${password}' superuser`);
-  } finally {
-    await client.end();
-  }
+  await withClient(url, (client) => client.query(`create user temporal with password '${password}' superuser`));
 }
 
 /** The persistence and visibility databases, created and migrated by the server's own schema tool. */

@@ -2,11 +2,12 @@
 // temp folder, pg_ctl start on a free port, and everything deleted on stop. The store's tests prove
 // it against the real thing with it, and the local Temporal cluster keeps its state in one.
 import { execFile } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { chown, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { Client } from 'pg';
 import { freePort } from './freePort';
 import { watchParent, type Watchdog } from './parentWatchdog';
 
@@ -16,6 +17,8 @@ export interface LocalPostgres {
   /** The superuser's URL (trust authentication, no password), database `postgres`. */
   url: string;
   port: number;
+  /** The postmaster's process ID (its backends are its children), for measuring what it costs. */
+  pid(): number | undefined;
   stop(): Promise<void>;
 }
 
@@ -56,6 +59,7 @@ export async function startPostgres(options: LocalPostgresOptions = {}): Promise
     return {
       url: `postgres://postgres@127.0.0.1:${port}/postgres`,
       port,
+      pid: () => postmasterPid(data),
       async stop() {
         watchdog?.release();
         try {
@@ -70,6 +74,16 @@ export async function startPostgres(options: LocalPostgresOptions = {}): Promise
     await pgCtl(['-m', 'immediate', 'stop']).catch(() => undefined);
     await rm(dir, { recursive: true, force: true });
     throw error;
+  }
+}
+
+/** The first line of postmaster.pid, while the server runs. */
+function postmasterPid(data: string): number | undefined {
+  try {
+    const pid = Number(readFileSync(join(data, 'postmaster.pid'), 'utf8').split('\n')[0]);
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
   }
 }
 
@@ -133,5 +147,16 @@ async function startOnFreePort(pgCtl: (args: string[]) => Promise<unknown>, dir:
       if (attempt < 3 && /could not bind|address already in use/i.test(text)) continue;
       throw new Error(`pg_ctl start failed: ${(error as Error).message}\n${text.slice(-2000)}`);
     }
+  }
+}
+
+/** One connection for a few statements (creating a database, a role), closed afterwards. */
+export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
+  const client = new Client(url);
+  await client.connect();
+  try {
+    return await work(client);
+  } finally {
+    await client.end();
   }
 }

@@ -5,6 +5,7 @@
 // and a throwaway real PostgreSQL server (test/store.test.ts, test/assignment.test.ts).
 import type { ChildProcess } from 'node:child_process';
 import { Client } from 'pg';
+import { withClient } from '../../client/localPostgres';
 import { openStore, startEmbeddedStore, type EmbeddedStore, type Store } from '../../store';
 import { startPipewright, stop } from './cli';
 import { startPostgres } from './postgres';
@@ -74,12 +75,4 @@ export const STORE_BACKENDS: [string, () => Promise<Server>][] = [
   ['a real PostgreSQL server', postgresServer],
 ];
 
-export async function withClient<T>(url: string, work: (client: Client) => Promise<T>): Promise<T> {
-  const client = new Client(url);
-  await client.connect();
-  try {
-    return await work(client);
-  } finally {
-    await client.end();
-  }
-}
+export { withClient };
