@@ -10,6 +10,7 @@ import { SUPPRESSION_CHANNELS, type SuppressionChannel } from '../store/types';
 import { LEAD_EVENTS } from '../workflows/messages';
 import { temporalSettings } from './connection';
 import { leadEventOptions, registerAccountCommands } from './accountCommands';
+import { registerReplay } from './replayCommand';
 import { registerApiKeyCommands } from './apiKeyCommands';
 import { registerTeamCommands } from './teamCommands';
 import { port, positive, readJson, withClient, withStore } from './commandContext';
@@ -123,6 +124,7 @@ registerCadenceCommands(program);
 registerAccountCommands(program);
 registerTeamCommands(program);
 registerApiKeyCommands(program);
+registerReplay(program);
 
 const lead = program.command('lead').description('start, inspect, list and update lead journeys');
 lead
