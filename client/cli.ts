@@ -24,6 +24,18 @@ import { registerSearchAttributes } from './searchAttributes';
 import { addLead, parseLead, resolveLead, sendLeadEvent, showLead, type EventDetail, type LeadRef } from './leads';
 import { registerLeadImport } from './leadImportCommand';
 import { ensureServer } from './servers';
+import { SDK_DEFAULTS } from '../worker/tuning';
+import { DEFAULT_WORKFLOW_CACHE } from '../worker/workflowCache';
+
+// Defaults from worker/tuning.ts and worker/workflowCache.ts, which hold no SDK code: help stays quick.
+const WORKER_ENV_HELP = `
+Capacity and monitoring, from the environment at start (unset: the default in brackets):
+  PIPEWRIGHT_WORKFLOW_CACHE                 journeys kept in memory between tasks [${DEFAULT_WORKFLOW_CACHE}]
+  PIPEWRIGHT_MAX_CONCURRENT_WORKFLOW_TASKS  workflow tasks run at once [SDK: ${SDK_DEFAULTS.maxConcurrentWorkflowTasks}]
+  PIPEWRIGHT_MAX_CONCURRENT_ACTIVITIES      activities (sends, store calls) at once, local ones apart [SDK: ${SDK_DEFAULTS.maxConcurrentActivities}]
+  PIPEWRIGHT_WORKFLOW_POLLERS               workflow task polls held open, 2 or more [SDK: min(${SDK_DEFAULTS.pollersCap}, workflow tasks)]
+  PIPEWRIGHT_ACTIVITY_POLLERS               activity task polls held open [SDK: min(${SDK_DEFAULTS.pollersCap}, activities)]
+  PIPEWRIGHT_METRICS_ADDRESS                IP:PORT to serve Prometheus metrics at /metrics, e.g. 0.0.0.0:9464 [off]`;
 
 const program = new Command('pipewright')
   .description('Durable lead routing and sales cadences on Temporal.')
@@ -68,6 +80,7 @@ program
 program
   .command('worker')
   .description('run a worker against the Temporal server in TEMPORAL_ADDRESS, sending mail through PIPEWRIGHT_SMTP_URL')
+  .addHelpText('after', WORKER_ENV_HELP)
   .action(async () => {
     const { runWorker } = await import('../worker/main');
     await runWorker();

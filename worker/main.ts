@@ -5,13 +5,22 @@ import { linkKeys } from '../activities/signedLinks';
 import { twilioSmsSender } from '../activities/sms';
 import { connectClient, connectStore, temporalSettings } from '../client/connection';
 import { missingSearchAttributes } from '../client/searchAttributes';
+import { metricsAddress, serveMetrics } from './metrics';
+import { describeTuning, workerTuning } from './tuning';
 import { createWorker } from './worker';
 
 /**
  * The production worker: Temporal from the environment (see client/connection.ts), mail through
- * PIPEWRIGHT_SMTP_URL, the store in PIPEWRIGHT_DATABASE_URL, unsubscribe links signed with PIPEWRIGHT_LINK_SECRETS. Runs until SIGINT or SIGTERM, then finishes the tasks in hand and exits.
+ * PIPEWRIGHT_SMTP_URL, the store in PIPEWRIGHT_DATABASE_URL, unsubscribe links signed with PIPEWRIGHT_LINK_SECRETS,
+ * its capacity from the PIPEWRIGHT_* tuning variables (tuning.ts) and Prometheus metrics on
+ * PIPEWRIGHT_METRICS_ADDRESS (metrics.ts). Runs until SIGINT or SIGTERM, then finishes the tasks in hand and exits.
  */
 export async function runWorker(log: (line: string) => void = console.log): Promise<void> {
+  // Read and checked before anything connects: a bad value stops the worker at once, naming its variable.
+  const tuning = workerTuning();
+  const metrics = metricsAddress();
+  // Before the first NativeConnection, which would start the SDK's runtime without metrics.
+  if (metrics) log(`worker: Prometheus metrics at ${serveMetrics(metrics)}`);
   const settings = temporalSettings();
   linkKeys();
   const mailer = mailerFromEnv();
@@ -21,8 +30,21 @@ export async function runWorker(log: (line: string) => void = console.log): Prom
   const connection = await NativeConnection.connect(settings.connectionOptions);
   await warnOfMissingSearchAttributes(client, log);
   try {
-    const worker = await createWorker({ connection, namespace: settings.namespace, taskQueue: settings.taskQueue, client, mailer, store, sms });
-    log(`worker: polling task queue "${settings.taskQueue}" on ${settings.connectionOptions.address ?? 'localhost:7233'}, store ${store.url}, SMS ${sms ? 'through Twilio' : 'off (no TWILIO_ACCOUNT_SID)'}`);
+    const worker = await createWorker({
+      connection,
+      namespace: settings.namespace,
+      taskQueue: settings.taskQueue,
+      client,
+      mailer,
+      store,
+      sms,
+      maxCachedWorkflows: tuning.workflowCache,
+      maxConcurrentActivities: tuning.maxConcurrentActivities,
+      maxConcurrentWorkflowTasks: tuning.maxConcurrentWorkflowTasks,
+      workflowPollers: tuning.workflowPollers,
+      activityPollers: tuning.activityPollers,
+    });
+    log(`worker: polling task queue "${settings.taskQueue}" on ${settings.connectionOptions.address ?? 'localhost:7233'}, store ${store.url}, SMS ${sms ? 'through Twilio' : 'off (no TWILIO_ACCOUNT_SID)'}; ${describeTuning(worker.options)}`);
     await worker.run();
   } finally {
     await connection.close();
