@@ -8,7 +8,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { Client, Connection } from '@temporalio/client';
+import { Client, Connection, type TLSConfig } from '@temporalio/client';
 import { NativeConnection } from '@temporalio/worker';
 import { msToTs } from '@temporalio/common/lib/time';
 import { parse, stringify } from 'yaml';
@@ -29,6 +29,18 @@ export interface LocalClusterOptions {
   log?: Log;
   /** How long the server may take to answer after it starts (it takes ~15 s on 2 cores). */
   readyTimeoutMs?: number;
+  /** Serve the frontend over mutual TLS, as a self-hosted cluster reached over a network would. */
+  tls?: ClusterTls;
+}
+
+/** PEM files: the server's certificate for `serverName`, a client certificate, and the CA that signed both. */
+export interface ClusterTls {
+  caFile: string;
+  serverCertFile: string;
+  serverKeyFile: string;
+  clientCertFile: string;
+  clientKeyFile: string;
+  serverName: string;
 }
 
 export interface LocalCluster {
@@ -40,6 +52,8 @@ export interface LocalCluster {
   /** The PostgreSQL superuser's URL (no password: trust authentication on 127.0.0.1). */
   postgresUrl: string;
   shards: number;
+  /** Present when the frontend speaks mutual TLS: what a client needs to connect. */
+  tls?: ClusterTls;
   /** The server's process (all four services run in it) and PostgreSQL's postmaster: for the bench's CPU figures. */
   pids(): { server?: number; postgres?: number };
   /** Config and logs; deleted by stop(). */
@@ -73,13 +87,13 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
     log(`cluster: PostgreSQL and schemas ready in ${seconds(started)}`);
 
     const ports = await choosePorts();
-    writeConfig(tools, dataDir, { shards, postgresPort: postgres.port, password, ports });
+    writeConfig(tools, dataDir, { shards, postgresPort: postgres.port, password, ports, tls: options.tls });
     const server = startServer(tools.server, dataDir, serverLog);
     const watchdog: Watchdog = watchParent({ killGroups: [server.pid!], remove: [dataDir] });
     undo.push(() => stopServer(server, watchdog));
 
     const address = `127.0.0.1:${ports.frontend.grpc}`;
-    const connection = await waitUntilServing(address, server, readyTimeoutMs);
+    const connection = await waitUntilServing({ address, tls: options.tls }, server, readyTimeoutMs);
     try {
       await ensureNamespace(connection, namespace);
       await registerSearchAttributes(connection, namespace);
@@ -93,6 +107,7 @@ export async function startLocalCluster(options: LocalClusterOptions = {}): Prom
       namespace,
       postgresUrl: postgres.url,
       shards,
+      tls: options.tls,
       pids: () => ({ server: server.pid, postgres: postgres.pid() }),
       dataDir,
       stop: unwind,
@@ -167,7 +182,7 @@ const yamlAt = (node: unknown, ...path: string[]): Yaml => {
  * cluster's ports, database and shards, and its dynamic config beside it, so what runs is what the
  * Temporal project ships for this setup, not a config of ours that drifts from it.
  */
-function writeConfig(tools: ClusterServers, dataDir: string, settings: { shards: number; postgresPort: number; password: string; ports: Ports }): void {
+function writeConfig(tools: ClusterServers, dataDir: string, settings: { shards: number; postgresPort: number; password: string; ports: Ports; tls?: ClusterTls }): void {
   const { ports } = settings;
   const configDir = join(dataDir, 'config');
   mkdirSync(join(configDir, 'dynamicconfig'), { recursive: true });
@@ -190,6 +205,14 @@ function writeConfig(tools: ClusterServers, dataDir: string, settings: { shards:
   }
   yamlAt(config, 'services', 'frontend', 'rpc').httpPort = ports.frontendHttp;
   yamlAt(config, 'clusterMetadata', 'clusterInformation', 'active').rpcAddress = `127.0.0.1:${ports.frontend.grpc}`;
+  if (settings.tls) {
+    const { caFile, serverCertFile, serverKeyFile, clientCertFile, clientKeyFile, serverName } = settings.tls;
+    // Clients must present a certificate from the CA; the server's own system workers are clients too.
+    global.tls = {
+      frontend: { server: { certFile: serverCertFile, keyFile: serverKeyFile, requireClientAuth: true, clientCaFiles: [caFile] } },
+      systemWorker: { certFile: clientCertFile, keyFile: clientKeyFile, client: { serverName, rootCaFiles: [caFile] } },
+    };
+  }
   const dynamicFile = join(configDir, 'dynamicconfig', 'development-sql.yaml');
   yamlAt(config, 'dynamicConfigClient').filepath = dynamicFile;
   writeFileSync(join(configDir, 'development.yaml'), stringify(config));
@@ -228,14 +251,25 @@ async function stopServer(server: ChildProcess, watchdog: Watchdog): Promise<voi
   clearTimeout(timer);
 }
 
+/** The SDK's TLS options for a client of the cluster. */
+export function clientTls(tls: ClusterTls | undefined): TLSConfig | undefined {
+  if (!tls) return undefined;
+  return {
+    serverNameOverride: tls.serverName,
+    serverRootCACertificate: readFileSync(tls.caFile),
+    clientCertPair: { crt: readFileSync(tls.clientCertFile), key: readFileSync(tls.clientKeyFile) },
+  };
+}
+
 /** Until the frontend answers for the system namespace, which the server creates as it starts. */
-async function waitUntilServing(address: string, server: ChildProcess, timeoutMs: number): Promise<Connection> {
+async function waitUntilServing(target: { address: string; tls?: ClusterTls }, server: ChildProcess, timeoutMs: number): Promise<Connection> {
+  const { address } = target;
   const deadline = Date.now() + timeoutMs;
   let lastError = 'no answer yet';
   while (Date.now() < deadline) {
     if (server.exitCode !== null || server.signalCode !== null) throw new Error(`temporal-server exited (${server.exitCode ?? server.signalCode}) before it answered`);
     try {
-      const connection = await Connection.connect({ address, connectTimeout: 2_000 });
+      const connection = await Connection.connect({ address, tls: clientTls(target.tls), connectTimeout: 2_000 });
       try {
         await connection.workflowService.describeNamespace({ namespace: SYSTEM_NAMESPACE });
         return connection;
@@ -292,9 +326,10 @@ export interface ClusterConnections {
   close(): Promise<void>;
 }
 
-export async function connectToCluster(cluster: Pick<LocalCluster, 'address' | 'namespace'>): Promise<ClusterConnections> {
-  const connection = await Connection.connect({ address: cluster.address });
-  const nativeConnection = await NativeConnection.connect({ address: cluster.address }).catch(async (err: unknown) => {
+export async function connectToCluster(cluster: Pick<LocalCluster, 'address' | 'namespace' | 'tls'>): Promise<ClusterConnections> {
+  const tls = clientTls(cluster.tls);
+  const connection = await Connection.connect({ address: cluster.address, tls });
+  const nativeConnection = await NativeConnection.connect({ address: cluster.address, tls }).catch(async (err: unknown) => {
     await connection.close();
     throw err;
   });
