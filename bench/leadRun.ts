@@ -85,7 +85,7 @@ export interface RunResult {
     drain: number;
     otherMail: number;
     cpu: CpuPerItem;
-    /** Per lead, less what the idle server wrote in as long. */
+    /** Per lead, from the burst's start until the counters caught up after its last notice; background work included. */
     persistence: Persistence;
     idlePerSecond: Persistence;
   };
@@ -123,12 +123,12 @@ const lead = (phase: string): Lead => ({
   source: 'inbound',
 });
 
-const difference = (after: Persistence, before: Persistence, idle: Persistence | undefined, seconds: number, n: number): Persistence => {
+/** (after - before) / n, field by field. */
+const difference = (after: Persistence, before: Persistence, n: number): Persistence => {
   const field = (key: keyof Persistence) => {
     const a = after[key];
     const b = before[key];
-    if (a === undefined || b === undefined) return undefined;
-    return (a - b - (idle?.[key] ?? 0) * seconds) / n;
+    return a === undefined || b === undefined ? undefined : (a - b) / n;
   };
   return { bytes: field('bytes')!, transactions: field('transactions'), rowsWritten: field('rowsWritten'), walBytes: field('walBytes') };
 };
@@ -193,14 +193,15 @@ export async function runLeads(settings: RunSettings): Promise<RunResult> {
   const add = (l: Lead) => addLead(client, store, taskQueue, config, l);
 
   const results = await worker.runUntil(async () => {
-    // What the idle server writes (shard and queue bookkeeping) is measured first and taken off,
-    // once the counters have caught up with the work before.
+    // What the server writes with no lead coming in (shard and queue bookkeeping, cleaning up after
+    // the baseline), once its counters have caught up: printed beside the burst's figures, which
+    // include it. It swings too much between runs to be taken off.
     await sleep(server.settleMs);
     const idleStart = await server.persistence();
     const idleSeconds = Math.max(server.settleMs, 5000) / 1000;
     await sleep(idleSeconds * 1000);
     const before = await server.persistence();
-    const idle = difference(before, idleStart, undefined, 1, idleSeconds);
+    const idle = difference(before, idleStart, idleSeconds);
 
     // 2. The same number of leads, until every rep's notice has reached the SMTP sink.
     console.log(`\n[${settings.name}] 2. Burst: ${leads} leads, ${concurrency} adds in flight, until every rep notice reached the SMTP sink`);
@@ -219,7 +220,7 @@ export async function runLeads(settings: RunSettings): Promise<RunResult> {
     const burstCpu = cpuPer(cpuAtStart, leads);
     await sleep(server.settleMs);
     const after = await server.persistence();
-    const persistence = difference(after, before, idle, (Date.now() - startedAt) / 1000, leads);
+    const persistence = difference(after, before, leads);
     const burstResult = { adds, notified, drainSeconds, drain: notified / drainSeconds, otherMail: notices.otherMail - mailBefore, cpu: burstCpu, persistence, idlePerSecond: idle };
 
     // 3. Steady phases, each after the previous one's journeys have all reached their reps.
@@ -275,7 +276,7 @@ export function printRun(run: RunResult, baseline: BaselineResult, serverLabel: 
   console.log(`  CPU per baseline workflow          ${perItem(baseline.cpu)}`);
   console.log(`  CPU per lead (to its rep notice)   ${perItem(b.cpu)}`);
   console.log(`  persistence per lead               ${describePersistence(b.persistence)}`);
-  console.log(`  persistence of the idle server     ${describePersistence(b.idlePerSecond)} a second (taken off the above)`);
+  console.log(`  the server with no leads coming in ${describePersistence(b.idlePerSecond)} a second (included above)`);
   for (const s of run.steady) {
     const target = s.rate === P99_TARGET_RATE ? `  (target p99 <= ${P99_TARGET_MS} ms: ${verdict(s.latency.p99 <= P99_TARGET_MS && s.latency.n === s.total)})` : '';
     console.log(`  steady ${`${s.rate}/s`.padEnd(6)} add -> rep notice   p50 ${ms(s.latency.p50)}, p99 ${ms(s.latency.p99)}, max ${ms(s.latency.max)}${target}`);
