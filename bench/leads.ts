@@ -51,7 +51,8 @@ What it prints:
   2. N leads added the same way, drained per second until every rep notice reached the SMTP sink,
      and the ratio of the two; the CPU each lead cost the Temporal server, PostgreSQL and the
      workers, and what it wrote to the server's persistence (SQLite file growth; on the cluster
-     also PostgreSQL's transactions, rows and WAL), less what the idle server writes;
+     also PostgreSQL's transactions, rows and WAL), the server's own background work included
+     (what it writes with no lead coming in is printed beside it);
   3. for each steady rate, the time from adding a lead to its rep notice arriving at the sink,
      p50 / p99 / max, each phase after the previous one's notices have all arrived.
 A rep notice is the first e-mail that names the lead's address and is not sent to the lead.
