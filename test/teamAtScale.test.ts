@@ -167,8 +167,11 @@ test("the managers' digest Schedule fires and the manager gets the day's numbers
   expect(breaches.stderr).toContain('1 breach(es)');
   const none = await pipewright(['sla', 'breaches', '--owner', reps[3]!.email], { env: cliEnv });
   expect(none.stdout).toBe('');
-  // A second run the same day sends nothing new: one digest per manager per day.
+  // A second run the same day sends nothing new: one digest per manager per day. It is triggered
+  // once the first has finished: the Schedule skips a run that would overlap a running one.
   const handle = env.client.schedule.getHandle(MANAGER_DIGEST_SCHEDULE);
+  const [first] = await eventually(async () => (await handle.describe()).info.recentActions, (actions) => actions.length >= 1, 'the first run', 60_000);
+  await env.client.workflow.getHandle(first!.action.workflow.workflowId, first!.action.workflow.firstExecutionRunId).result();
   await handle.trigger();
   const second = await eventually(async () => (await handle.describe()).info.recentActions, (actions) => actions.length >= 2, 'the second run', 60_000);
   const run = second.at(-1)!.action.workflow;
