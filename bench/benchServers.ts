@@ -27,8 +27,14 @@ export async function devBenchServer(dataDir: string, storePostgres?: number): P
     cpu: () => ({ temporal: serverPid ? processCpuMs(serverPid) : NaN, postgres: storePostgres ? processTreeCpuMs(storePostgres) : NaN }),
     persistence: async () => ({ bytes: sqliteBytes(dbFilename).total }),
     settleMs: 0,
-    stop: () => env.teardown(),
+    // Stopped after its run, and again by the bench's cleanup when a run failed first.
+    stop: once(() => env.teardown()),
   };
+}
+
+function once(stop: () => Promise<void>): () => Promise<void> {
+  let stopping: Promise<void> | undefined;
+  return () => (stopping ??= stop());
 }
 
 /** The server's databases, as the schema tool created them (client/cluster.ts). */

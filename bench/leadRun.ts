@@ -133,10 +133,13 @@ const difference = (after: Persistence, before: Persistence, n: number): Persist
   return { bytes: field('bytes')!, transactions: field('transactions'), rowsWritten: field('rowsWritten'), walBytes: field('walBytes') };
 };
 
+/** The task queue of a run's leads: a worker process joining the run polls it. */
+export const leadTaskQueue = (tag: string) => `bench-${tag}`;
+
 export async function runLeads(settings: RunSettings): Promise<RunResult> {
   const { server, store, config, notices, leads, concurrency, rates, seconds, patience, tag } = settings;
   const { client } = server;
-  const taskQueue = `bench-${tag}`;
+  const taskQueue = leadTaskQueue(tag);
   const baselineQueue = `bench-${tag}-baseline`;
   const cpu = () => {
     const own = process.cpuUsage();

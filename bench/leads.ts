@@ -25,7 +25,7 @@ import { openStore } from '../store';
 import { startEmbeddedStore } from '../store/embedded';
 import { LINK_SECRETS_ENV, newLinkSecret, parseLinkKeys, useLinkKeys } from '../activities/signedLinks';
 import { clusterBenchServer, devBenchServer } from './benchServers';
-import { DRAIN_TARGET, NoticeTracker, P99_TARGET_MS, P99_TARGET_RATE, printRun, runLeads, type RunResult, type RunSettings } from './leadRun';
+import { DRAIN_TARGET, leadTaskQueue, NoticeTracker, P99_TARGET_MS, P99_TARGET_RATE, printRun, runLeads, type RunResult, type RunSettings } from './leadRun';
 import { kib, machineLoad, mib, ms, onInterrupt, positiveInt, rateList } from './measure';
 import { saveProfile, startProfile } from './profile';
 
@@ -178,6 +178,7 @@ async function compareOnCluster(options: Options, common: CommonSettings, smtpUr
   const clusterServer = await clusterBenchServer(cluster);
   cleanups.push(() => clusterServer.stop());
   const devServer = await devBenchServer(dataDir, cluster.pids().postgres);
+  cleanups.push(() => devServer.stop());
   const clusterCpuBefore = clusterServer.cpu();
   const devStarted = Date.now();
   const dev = await runLeads({ ...common, name: 'dev server', server: devServer, store: (await storeOf('bench_dev')).store, tag: 'dev', baseline: true, extraWorkerPids: [], rates });
@@ -190,7 +191,7 @@ async function compareOnCluster(options: Options, common: CommonSettings, smtpUr
   const worker = await startWorkerProcess({
     TEMPORAL_ADDRESS: cluster.address,
     TEMPORAL_NAMESPACE: cluster.namespace,
-    PIPEWRIGHT_TASK_QUEUE: 'bench-two',
+    PIPEWRIGHT_TASK_QUEUE: leadTaskQueue('two'),
     PIPEWRIGHT_DATABASE_URL: twoStore.url,
     PIPEWRIGHT_SMTP_URL: smtpUrl,
   });
@@ -203,6 +204,7 @@ async function compareOnCluster(options: Options, common: CommonSettings, smtpUr
   printRun(two, one.baseline!, `local cluster, ${cluster.shards} shards on PostgreSQL, store on the same PostgreSQL`, options.patience);
   return { dev, one, two, idleClusterCores };
 }
+
 /** `pipewright worker`'s code in a process of its own, resolved once it polls. */
 function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {

@@ -1,7 +1,7 @@
 // `pipewright dev --cluster`, run as a user runs it: it prints the cluster it started, a lead sent to
 // its intake reaches the SDR and is found through the cluster's SQL visibility, and Ctrl-C leaves no
 // server, PostgreSQL or folder behind.
-import { existsSync, mkdtempSync, readFileSync, readdirSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
@@ -13,6 +13,7 @@ import { exampleConfigFile, fittingLead } from './support/fixtures';
 jest.setTimeout(180_000);
 
 const dataDir = mkdtempSync(join(tmpdir(), 'pipewright-dev-cluster-'));
+afterAll(() => rmSync(dataDir, { recursive: true, force: true }));
 
 function interrupt(child: ChildProcess): Promise<number | null> {
   return new Promise((resolve) => {
