@@ -5,7 +5,6 @@
 // measurement, not a test, so it exits 0 whenever it ran to the end.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { cpSync, createWriteStream, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -27,7 +26,8 @@ import type { Config } from '../config/schema';
 import { openStore, type SendRecord, type Store } from '../store';
 import { journeyStateQuery } from '../workflows/messages';
 import { JOURNEY_SEARCH_ATTRIBUTES } from '../workflows/searchAttributes';
-import { freePort } from '../client/freePort';
+import { acceptsConnections, freePort } from '../client/freePort';
+import { stopProcess } from '../client/stopProcess';
 
 interface Options {
   leads: number;
@@ -130,19 +130,8 @@ function spawnLogged(command: string, args: string[], env: NodeJS.ProcessEnv, lo
   return child;
 }
 
-function exited(child: ChildProcess): Promise<void> {
-  if (!isRunning(child)) return Promise.resolve();
-  return new Promise((resolve) => child.once('exit', () => resolve()));
-}
-
-/** Asks politely, then insists: a process that ignores SIGTERM must not hold the run open. */
-async function stopChild(child: ChildProcess, graceMs = 15_000): Promise<void> {
-  if (!isRunning(child)) return;
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), graceMs);
-  await exited(child);
-  clearTimeout(timer);
-}
+/** A process that ignores SIGTERM must not hold the run open. */
+const GRACE_MS = 15_000;
 
 /** Calls `onMatch` for each stdout line matching `pattern`. */
 function onLine(child: ChildProcess, pattern: RegExp, onMatch: (match: RegExpMatchArray) => void): void {
@@ -168,16 +157,6 @@ function waitForLine(child: ChildProcess, pattern: RegExp, what: string, timeout
   });
 }
 
-function acceptsConnections(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
 async function waitForPort(port: number, child: ChildProcess, what: string): Promise<void> {
   const deadline = Date.now() + STARTUP_TIMEOUT_MS;
@@ -240,14 +219,14 @@ class DevServer {
 
   async restart(): Promise<void> {
     const down = Date.now();
-    if (this.child) await stopChild(this.child, 30_000);
+    if (this.child) await stopProcess(this.child, 30_000);
     await this.start();
     this.downMs = Date.now() - down;
     this.restarts++;
   }
 
   async stop(): Promise<void> {
-    if (this.child) await stopChild(this.child);
+    if (this.child) await stopProcess(this.child, GRACE_MS);
   }
 }
 
@@ -308,7 +287,7 @@ class Workers {
 
   async stop(): Promise<void> {
     this.stopping = true;
-    if (this.current) await stopChild(this.current.child);
+    if (this.current) await stopProcess(this.current.child, GRACE_MS);
   }
 
   private diedOnItsOwn(worker: WorkerProcess, code: number | null, signal: string | null): void {
@@ -757,7 +736,7 @@ function cleanUp(run: Run): Promise<void> {
     await run.store?.close().catch(() => undefined);
     await run.sink?.close();
     await run.server?.stop();
-    if (run.storeProcess) await stopChild(run.storeProcess);
+    if (run.storeProcess) await stopProcess(run.storeProcess, GRACE_MS);
     for (const child of children) child.kill('SIGKILL');
     if (run.keep) console.error(`kept ${run.dir}`);
     else rmSync(run.dir, { recursive: true, force: true });

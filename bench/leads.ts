@@ -17,6 +17,7 @@ import { Command, Option } from 'commander';
 import { bundleWorkflowCode, DefaultLogger, Runtime } from '@temporalio/worker';
 import { startLocalCluster } from '../client/cluster';
 import { withClient } from '../client/localPostgres';
+import { stopProcess } from '../client/stopProcess';
 import { startMailSink } from '../client/mailSink';
 import { packageRoot } from '../client/paths';
 import { loadConfig } from '../config/load';
@@ -195,9 +196,9 @@ async function compareOnCluster(options: Options, common: CommonSettings, smtpUr
     PIPEWRIGHT_DATABASE_URL: twoStore.url,
     PIPEWRIGHT_SMTP_URL: smtpUrl,
   });
-  cleanups.push(() => stopProcess(worker));
+  cleanups.push(() => stopProcess(worker, 30_000));
   const two = await runLeads({ ...common, name: 'cluster, 2 workers', server: clusterServer, store: twoStore.store, tag: 'two', baseline: false, extraWorkerPids: [worker.pid!], rates });
-  await stopProcess(worker);
+  await stopProcess(worker, 30_000);
 
   printRun(dev, dev.baseline!, 'dev server on SQLite/WAL, store on PostgreSQL', options.patience);
   printRun(one, one.baseline!, `local cluster, ${cluster.shards} shards on PostgreSQL, store on the same PostgreSQL`, options.patience);
@@ -231,17 +232,6 @@ function startWorkerProcess(env: NodeJS.ProcessEnv): Promise<ChildProcess> {
   });
 }
 
-function stopProcess(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
-  return new Promise((resolve) => {
-    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
-}
 
 const ms1 = (v: number) => (Number.isFinite(v) ? `${v.toFixed(1)} ms` : 'n/a');
 

@@ -18,6 +18,7 @@ import { freePort, freePortBelow } from './freePort';
 import { startPostgres, withClient, type LocalPostgres } from './localPostgres';
 import { watchParent, type Watchdog } from './parentWatchdog';
 import { missingSearchAttributes, registerSearchAttributes } from './searchAttributes';
+import { stopProcess } from './stopProcess';
 import type { Log } from './servers';
 
 const execFileAsync = promisify(execFile);
@@ -243,12 +244,7 @@ function startServer(binary: string, dataDir: string, logFile: string): ChildPro
 
 async function stopServer(server: ChildProcess, watchdog: Watchdog): Promise<void> {
   watchdog.release();
-  if (server.exitCode !== null || server.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => server.once('exit', () => resolve()));
-  server.kill('SIGTERM');
-  const timer = setTimeout(() => server.kill('SIGKILL'), 15_000);
-  await exited;
-  clearTimeout(timer);
+  await stopProcess(server, 15_000);
 }
 
 /** The SDK's TLS options for a client of the cluster. */

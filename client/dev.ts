@@ -1,7 +1,6 @@
 // `pipewright dev`: everything on one machine, durable across restarts. A real Temporal dev server
 // (state in a SQLite file), its Web UI, the worker, and a mail sink that keeps every message.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { createConnection } from 'node:net';
 import { join, resolve } from 'node:path';
 import { DefaultLogger, Runtime } from '@temporalio/worker';
 import { devLinkKeys, LINK_SECRETS_ENV, useLinkKeys } from '../activities/signedLinks';
@@ -13,6 +12,7 @@ import type { FastifyInstance } from 'fastify';
 import { activeConfig, activeConfigCache, actor, applyConfigFile, type ActiveConfigResult } from './configVersions';
 import { twilioSmsSender } from '../activities/sms';
 import { createIntake } from './intake';
+import { acceptsConnections } from './freePort';
 import { startMailSink } from './mailSink';
 import { startDevServer } from './servers';
 import { connectToCluster, startLocalCluster } from './cluster';
@@ -58,7 +58,7 @@ export async function runDev(options: DevOptions, log: Log = console.log): Promi
     ['store', options.storePort, '--store-port'],
   ] as const;
   for (const [what, port, flag] of ports) {
-    if (await portInUse(port)) {
+    if (await acceptsConnections(port)) {
       throw new Error(`port ${port} (${what}) is already in use: is another \`pipewright dev\` or \`temporal server\` running? Pick another with ${flag}.`);
     }
   }
@@ -204,16 +204,6 @@ async function startClusterTemporal(shards: number, log: Log): Promise<DevTempor
   };
 }
 
-function portInUse(port: number): Promise<boolean> {
-  return new Promise((resolvePort) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolvePort(true);
-    });
-    socket.once('error', () => resolvePort(false));
-  });
-}
 
 /**
  * The API key `pipewright dev` hands to its user: made once and kept in `file` (readable by its

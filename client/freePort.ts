@@ -1,6 +1,18 @@
-// A TCP port free on 127.0.0.1 right now: the servers Pipewright starts for tests, benches and
-// simulations each ask for one, so runs side by side never collide.
-import { createServer } from 'node:net';
+// Ports on 127.0.0.1: a free one right now (the servers Pipewright starts for tests, benches and
+// simulations each ask for one, so runs side by side never collide), and whether one is answering.
+import { createConnection, createServer } from 'node:net';
+
+/** Whether something accepts TCP connections on 127.0.0.1:`port` now. */
+export function acceptsConnections(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = createConnection({ host: '127.0.0.1', port });
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
+  });
+}
 
 export function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {

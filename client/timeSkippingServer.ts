@@ -3,9 +3,9 @@
 // the registries is a JVM, and on a 2-core CI machine running other test files beside it, three
 // 5-second tries in a row have all missed.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { connect } from 'node:net';
 import { TestWorkflowEnvironment } from '@temporalio/testing';
-import { freePort } from './freePort';
+import { acceptsConnections, freePort } from './freePort';
+import { stopProcess } from './stopProcess';
 
 const STARTUP_LIMIT_MS = 90_000;
 
@@ -24,7 +24,7 @@ async function attach(address: string, child: ChildProcess): Promise<TestWorkflo
   const teardown = env.teardown.bind(env);
   env.teardown = async () => {
     await teardown();
-    await stop(child);
+    await stopProcess(child, 10_000);
   };
   return env;
 }
@@ -38,7 +38,7 @@ export async function startTimeSkippingServer(executable: string, limitMs = STAR
     await waitForPort(port, child, limitMs, () => stderr);
     return await attach(`127.0.0.1:${port}`, child);
   } catch (err) {
-    await stop(child);
+    await stopProcess(child, 10_000);
     throw err;
   }
 }
@@ -50,28 +50,10 @@ async function waitForPort(port: number, child: ChildProcess, limitMs: number, s
   child.once('error', (err) => (exited = `could not be started: ${err.message}`));
   while (Date.now() < deadline) {
     if (exited) throw new Error(`the time-skipping test server ${exited}${stderr() ? `:\n${stderr()}` : ''}`);
-    if (await accepts(port)) return;
+    if (await acceptsConnections(port)) return;
     await new Promise((resolve) => setTimeout(resolve, 250));
   }
   throw new Error(`the time-skipping test server did not open port ${port} within ${limitMs / 1000} s${stderr() ? `:\n${stderr()}` : ''}`);
 }
 
-function accepts(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1');
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
 
-async function stop(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-  child.kill('SIGTERM');
-  const killer = setTimeout(() => child.kill('SIGKILL'), 10_000);
-  await exited;
-  clearTimeout(killer);
-}

@@ -5,8 +5,7 @@ import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ChildProcess } from 'node:child_process';
-import { createConnection } from 'node:net';
-import { freePort } from '../client/freePort';
+import { acceptsConnections, freePort } from '../client/freePort';
 import { pipewright, startPipewright } from './support/cli';
 import { exampleConfigFile, fittingLead } from './support/fixtures';
 
@@ -45,17 +44,6 @@ function processesNaming(text: string): number[] {
     .map(Number);
 }
 
-function listening(port: number): Promise<boolean> {
-  return new Promise((resolve) => {
-    const socket = createConnection({ host: '127.0.0.1', port });
-    socket.once('connect', () => {
-      socket.destroy();
-      resolve(true);
-    });
-    socket.once('error', () => resolve(false));
-  });
-}
-
 test('pipewright dev --cluster runs a journey on the local cluster and leaves nothing behind on Ctrl-C', async () => {
   const [smtpPort, intakePort, storePort] = [await freePort(), await freePort(), await freePort()];
   const dev = await startPipewright(
@@ -66,7 +54,7 @@ test('pipewright dev --cluster runs a journey on the local cluster and leaves no
   const address = /Temporal cluster {6}(\S+) \(namespace default, temporal-server v1\.29\.1, 4 history shards/.exec(dev.output())?.[1];
   const clusterDir = /config and server log in (\S+);/.exec(dev.output())?.[1];
   const postgresPort = Number(/Cluster PostgreSQL {4}postgres:\/\/postgres@127\.0\.0\.1:(\d+)\//.exec(dev.output())?.[1]);
-  expect(await listening(postgresPort)).toBe(true);
+  expect(await acceptsConnections(postgresPort)).toBe(true);
   expect(address).toBeDefined();
   expect(clusterDir && existsSync(clusterDir)).toBe(true);
   expect(processesNaming(clusterDir!).length).toBeGreaterThan(0);
@@ -91,5 +79,5 @@ test('pipewright dev --cluster runs a journey on the local cluster and leaves no
   expect(dev.output()).toContain('stopping: intake, mail sink, store, Temporal cluster and its PostgreSQL');
   expect(existsSync(clusterDir!)).toBe(false);
   expect(processesNaming(clusterDir!)).toEqual([]);
-  expect(await listening(postgresPort)).toBe(false);
+  expect(await acceptsConnections(postgresPort)).toBe(false);
 });

@@ -1,5 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
+import { stopProcess } from '../../client/stopProcess';
 import { packageRoot } from '../../client/paths';
 
 // From the package root, so it is the same file whether this runs from source (jest) or from dist/.
@@ -49,14 +50,7 @@ export function startPipewright(args: string[], env: NodeJS.ProcessEnv, ready: R
 
 /** Asks a process to stop (SIGTERM, as a service manager would); kills it if it has not within 30 s. */
 export function stop(child: ChildProcess): Promise<void> {
-  return new Promise((resolve) => {
-    if (child.exitCode !== null || child.signalCode !== null) return resolve();
-    child.removeAllListeners('exit');
-    const kill = setTimeout(() => child.kill('SIGKILL'), 30_000);
-    child.once('exit', () => {
-      clearTimeout(kill);
-      resolve();
-    });
-    child.kill('SIGTERM');
-  });
+  // startPipewright's listener treats an exit as a failed start; this exit is asked for.
+  child.removeAllListeners('exit');
+  return stopProcess(child, 30_000);
 }

@@ -7,6 +7,7 @@ import { once } from 'node:events';
 import { Agent, createServer, request as httpRequest, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { stopProcess } from '../../client/stopProcess';
 
 const SPEC = join(__dirname, 'twilio_api_v2010.json');
 /** Prism takes about 3 s to load the 1.8 MB description here; a slow, busy machine can take much longer. */
@@ -65,7 +66,7 @@ async function startPrism(): Promise<Prism> {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { ...process.env, NODE_ENV: 'test', FORCE_COLOR: '0', NO_COLOR: '1' },
   });
-  const stop = () => stopChild(child);
+  const stop = () => stopProcess(child, 5_000);
   try {
     return { url: await prismListening(child), stop };
   } catch (error) {
@@ -115,17 +116,6 @@ function prismListening(child: ChildProcess): Promise<string> {
   });
 }
 
-async function stopChild(child: ChildProcess): Promise<void> {
-  if (child.exitCode !== null || child.signalCode !== null) return;
-  const exited = once(child, 'exit');
-  child.kill('SIGTERM');
-  const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
-  try {
-    await exited;
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 interface RecordingProxy {
   url: string;
